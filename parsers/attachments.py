@@ -1,0 +1,131 @@
+"""Text from report attachments: PDF, DOCX, XLSX and XLS.
+
+Many report pages carry only a link to the report as a file. Each file type is read by the
+library made for it; legacy binary Word (.doc) has no maintained pure-Python reader, so it is
+archived by its bytes with a warning and no text.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterable
+from typing import Literal
+
+from gongkai.parsers.exceptions import ParseError
+
+Kind = Literal["pdf", "docx", "xlsx", "xls", "doc"]
+
+_BY_EXTENSION: dict[str, Kind] = {
+    ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".xls": "xls", ".doc": "doc",
+}
+_BY_MIME: dict[str, Kind] = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.ms-excel": "xls",
+    "application/msword": "doc",
+}
+ATTACHMENT_EXTENSIONS = tuple(_BY_EXTENSION)
+#: Pages of a PDF read at most; reports run to a few dozen, a scanned archive to thousands.
+MAX_PDF_PAGES = 200
+
+
+def attachment_kind(url: str, content_type: str | None, body: bytes) -> Kind | None:
+    """The attachment type by magic bytes, then MIME type, then extension; None for HTML."""
+    if body.startswith(b"%PDF-"):
+        return "pdf"
+    mime = (content_type or "").split(";")[0].strip().lower()
+    if mime in _BY_MIME:
+        return _BY_MIME[mime]
+    path = url.split("?")[0].lower()
+    for ext, kind in _BY_EXTENSION.items():
+        if path.endswith(ext):
+            return kind
+    return None
+
+
+def attachment_text(kind: Kind, body: bytes) -> tuple[list[str], list[str]]:
+    """Lines of text and warnings; raises :class:`ParseError` for a file that cannot be read."""
+    try:
+        if kind == "pdf":
+            return _pdf(body)
+        if kind == "docx":
+            return _docx(body), []
+        if kind == "xlsx":
+            return _xlsx(body), []
+        if kind == "xls":
+            return _xls(body), []
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile, AssertionError) as exc:
+        raise ParseError(f"unreadable {kind} attachment: {exc.__class__.__name__}: {exc}") from exc
+    return [], [f"no text extractor for .{kind} files: archived by its bytes only"]
+
+
+def _pdf(body: bytes) -> tuple[list[str], list[str]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(body))
+        pages = reader.pages[:MAX_PDF_PAGES]
+        lines = [line for page in pages for line in (page.extract_text() or "").splitlines()]
+    except PdfReadError as exc:
+        raise ValueError(str(exc)) from exc
+    warnings = []
+    if len(reader.pages) > MAX_PDF_PAGES:
+        warnings.append(f"pdf has {len(reader.pages)} pages; read the first {MAX_PDF_PAGES}")
+    if not any(line.strip() for line in lines):
+        warnings.append("pdf has no text layer (scanned images?)")
+    return lines, warnings
+
+
+def _docx(body: bytes) -> list[str]:
+    import docx
+
+    document = docx.Document(io.BytesIO(body))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        lines.extend(_rows(tuple(cell.text for cell in row.cells) for row in table.rows))
+    return lines
+
+
+def _xlsx(body: bytes) -> list[str]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
+    try:
+        return [line for sheet in book.worksheets for line in _rows(sheet.iter_rows(values_only=True))]
+    finally:
+        book.close()
+
+
+def _xls(body: bytes) -> list[str]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=body)
+    except xlrd.XLRDError as exc:
+        raise ValueError(str(exc)) from exc
+    return [
+        line
+        for sheet in book.sheets()
+        for line in _rows(sheet.row_values(i) for i in range(sheet.nrows))
+    ]
+
+
+def _rows(rows: Iterable[Iterable[object]]) -> list[str]:
+    """Table rows as text lines, cells joined by `` | `` like HTML tables."""
+    out = []
+    for row in rows:
+        cells = [_cell(value) for value in row]
+        if any(cells):
+            out.append(" | ".join(cells))
+    return out
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

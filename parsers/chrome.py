@@ -1,0 +1,73 @@
+"""Page chrome that survives generic extraction, recognised line by line.
+
+trafilatura removes most navigation, but on government CMS pages it keeps the metadata header
+table, font-size and print/close links, view counters, previous/next links and footers. Those
+change between crawls (a counter, a new related link) without the report changing, so every
+such line must go before the content is hashed. Patterns are anchored at the line start and
+bounded in length so that a body sentence mentioning 打印 or 来源 is never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Metadata header labels; their values are harvested as metadata, the lines dropped.
+META_LABELS: dict[str, str] = {
+    "索引号": "index_no",
+    "发布机构": "publisher",
+    "发布单位": "publisher",
+    "发文机关": "publisher",
+    "文号": "doc_no",
+    "发文字号": "doc_no",
+    "发文日期": "published",
+    "发布日期": "published",
+    "发布时间": "published",
+    "成文日期": "written",
+    "主题分类": "topic",
+    "体裁分类": "genre",
+    "公开方式": "disclosure",
+    "有效性": "validity",
+    "时效": "validity",
+    "信息来源": "source",
+    "来源": "source",
+    "责任编辑": "editor",
+}
+
+_LABELS = "|".join(sorted((re.escape(k) for k in META_LABELS), key=len, reverse=True))
+_SEP = r"(?:\s*[:：]\s*|\s+|$)"
+_META_LINE = re.compile(rf"^(?:{_LABELS}){_SEP}")
+_STOP = rf"(?:{_LABELS}|浏览次数|点击数|字体|【){_SEP}"
+_PAIR = re.compile(rf"({_LABELS}){_SEP}(.*?)(?=\s*{_STOP}|$)")
+_CHROME = re.compile(
+    r"^(?:"
+    r"当前位置|您现在的位置|您当前的位置|现在的位置|首页\s*[>›»]|"
+    r"【?\s*字体|【?\s*字号|【?\s*打印|【?\s*关闭|【?\s*收藏|打印本页|关闭本页|关闭窗口|"
+    r"分享到|扫一扫|浏览次数|点击数|点击量|访问量|阅读次数|阅读量|浏览量|"
+    r"上一篇|下一篇|返回列表|返回顶部|相关链接|相关文章|相关阅读|相关信息|"
+    r"版权所有|网站标识码|主办单位|承办单位|主办[:：]|承办[:：]|技术支持|网站地图|联系我们|"
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备|.{0,12}公网安备"
+    r")"
+)
+_SHORT_CHROME = re.compile(r"^(?:打印|关闭|收藏|分享|大|中|小|\[?\s*\]?|[|｜/\s]+)$")
+#: A line at most this long can be chrome; body paragraphs are longer or do not match.
+MAX_CHROME_LINE = 160
+
+
+def is_chrome(line: str) -> bool:
+    if len(line) > MAX_CHROME_LINE:
+        return False
+    return bool(_CHROME.match(line) or _SHORT_CHROME.match(line) or _META_LINE.match(line))
+
+
+def harvest_metadata(line: str) -> dict[str, str]:
+    """Label/value pairs from a header line such as ``索引号:430S00/2018-79423 发文日期:…``."""
+    if len(line) > MAX_CHROME_LINE:
+        return {}
+    found: dict[str, str] = {}
+    if not _META_LINE.match(line):
+        return found
+    for label, value in _PAIR.findall(line):
+        value = value.strip()
+        if value and META_LABELS[label] not in found:
+            found[META_LABELS[label]] = value
+    return found

@@ -1,0 +1,35 @@
+"""Text normalization that makes two renderings of one report compare equal.
+
+Only ASCII letters and digits lose their full width: Chinese punctuation (，。（）) is part of
+the text as published and stays. Whitespace of every kind becomes one space, lines are
+trimmed and paragraphs are separated by exactly one blank line, so template whitespace never
+makes a new version.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
+_FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
+_FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
+_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
+#: Runs of question marks are what a lossy script conversion leaves behind.
+DAMAGE = re.compile(r"\?{2,}|\ufffd+")
+
+
+def normalize_text(text: str) -> str:
+    text = text.translate(_FULLWIDTH)
+    text = _ZERO_WIDTH.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n\n".join(line for line in lines if line)
+
+
+def damage_warnings(text: str) -> list[str]:
+    """Warn about conversion damage instead of keeping it silently."""
+    found = DAMAGE.findall(text)
+    if not found:
+        return []
+    return [f"conversion damage: {len(found)} run(s) of '?' or U+FFFD in the text"]
