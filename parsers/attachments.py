@@ -94,7 +94,8 @@ def _xlsx(body: bytes) -> list[str]:
 
     book = openpyxl.load_workbook(io.BytesIO(body), read_only=True, data_only=True)
     try:
-        return [line for sheet in book.worksheets for line in _rows(sheet.iter_rows(values_only=True))]
+        sheets = book.worksheets
+        return [line for sheet in sheets for line in _rows(sheet.iter_rows(values_only=True))]
     finally:
         book.close()
 

@@ -42,7 +42,9 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         if not line:
             continue
         # trafilatura writes table rows as "| a | b |"; a row may be a metadata header row.
-        cells = [c.strip() for c in line.strip("|").split(" | ")] if line.startswith("|") else [line]
+        cells = [line]
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
         kept = [c for c in cells if not _drop(c, metadata)]
         if any(kept):
             lines.append(" | ".join(kept))

@@ -1,0 +1,38 @@
+"""How report content is laid into rows: blob compression, NUL-free text, version metadata.
+
+Shared by the store (new versions) and reparse (refreshed versions) so both write the same.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from gongkai.archive.models import Blob
+from gongkai.parsers.report import Report
+
+COMPRESSION = "zlib"
+
+
+def clean(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; archived content is hostile and may contain it."""
+    return value.replace("\x00", "") if value else value
+
+
+def compress(body: bytes) -> bytes:
+    return zlib.compress(body, 6)
+
+
+def read_blob(blob: Blob) -> bytes:
+    if blob.compression != COMPRESSION:
+        raise ValueError(f"blob {blob.sha256}: unknown compression {blob.compression!r}")
+    return zlib.decompress(blob.data)
+
+
+def version_meta(report: Report) -> dict[str, Any]:
+    return {
+        "region": report.region, "year": report.year, "published": report.published,
+        "index_no": report.index_no, "publisher": report.publisher, "doc_no": report.doc_no,
+        "template": report.template, "script": report.script, "kind": report.kind,
+        "encoding": report.encoding, "sections": report.sections, "tables": report.tables,
+    }

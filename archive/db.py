@@ -1,0 +1,103 @@
+"""Engine, sessions and schema upgrades on first use.
+
+The schema is owned by Alembic from the first table on, so an archive created by any release
+can be upgraded in place: every command calls :func:`open_archive`, which upgrades when the
+database is behind. SQLite gets WAL and a busy timeout so readers never block the crawler.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gongkai.archive.exceptions import ArchiveError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+#: Milliseconds a SQLite writer waits for another before failing.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ArchiveError(f"archive url {url!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, ModuleNotFoundError) as exc:
+        raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; a no-op when it is there already."""
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        log.info("upgrading archive schema at %s", _safe(str(engine.url)))
+        command.upgrade(alembic_config(engine), "head")
+    except (OperationalError, SQLAlchemyError) as exc:
+        raise ArchiveError(f"cannot open archive {_safe(str(engine.url))}: {exc.orig or exc}"
+                           if isinstance(exc, OperationalError) else
+                           f"cannot upgrade archive {_safe(str(engine.url))}: {exc}") from exc
+
+
+def open_archive(url: str) -> Engine:
+    """An engine on an archive whose schema is current."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _safe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

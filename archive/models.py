@@ -1,0 +1,199 @@
+"""The archive's tables: Source → Page → Version, with every Fetch and raw Blob kept.
+
+Modelled on EDGI's web-monitoring-db (Page → Version → Change) and SQLAlchemy's
+``versioned_rows`` example: history is rows appended, never rows rewritten. Times are UTC
+and timezone-aware everywhere; SQLite stores no offset, so :class:`UTCDateTime` restores it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on SQLite too (which drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the archive; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True, autoincrement=True)]
+created_at = Annotated[datetime, mapped_column(UTCDateTime, default=utcnow)]
+sha256 = Annotated[str, mapped_column(String(64))]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        str: Text,
+    }
+
+
+class Source(Base):
+    """A configured website; rows outlive config changes so old pages keep their source."""
+
+    __tablename__ = "source"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str]
+    region: Mapped[str | None]
+    config_hash: Mapped[str] = mapped_column(String(64))
+    created: Mapped[created_at]
+
+
+class Page(Base):
+    """A URL ever archived, report or attachment; ``status`` is live, gone or error."""
+
+    __tablename__ = "page"
+    id: Mapped[intpk]
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("source.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="report")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("page.id"))
+    status: Mapped[str] = mapped_column(String(16), default="live")
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    #: number of the version the page shows now; None until a fetch produced content
+    current_version: Mapped[int | None]
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="page", order_by="Version.number", lazy="raise"
+    )
+
+
+class Blob(Base):
+    """One distinct raw body, stored once however many fetches or versions point at it."""
+
+    __tablename__ = "blob"
+    sha256: Mapped[sha256] = mapped_column(primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    compression: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str | None]
+    created: Mapped[created_at]
+
+
+class Fetch(Base):
+    """Every HTTP attempt with its outcome and evidence, kept even when nothing changed."""
+
+    __tablename__ = "fetch"
+    id: Mapped[intpk]
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"), index=True)
+    fetched_at: Mapped[datetime]
+    final_url: Mapped[str | None]
+    http_status: Mapped[int | None]
+    #: ok, not_modified, gone, moved, blocked, error
+    outcome: Mapped[str] = mapped_column(String(16))
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    duration_ms: Mapped[int | None]
+    error: Mapped[str | None]
+    evidence: Mapped[str | None]
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: set when the bytes were kept (a new version, or evidence of a block)
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    version_number: Mapped[int | None]
+
+
+class Version(Base):
+    """A distinct content of a page. ``content_hash`` covers normalized text and metrics only.
+
+    Rows are appended; ``last_seen`` moves, and ``reparse`` may refresh the derived columns
+    (text, metadata, metrics, hash) from the immutable blob without adding or removing rows.
+    """
+
+    __tablename__ = "version"
+    __table_args__ = (
+        UniqueConstraint("page_id", "number"),
+        Index("ix_version_page_hash", "page_id", "content_hash"),
+    )
+    id: Mapped[intpk]
+    page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
+    number: Mapped[int]
+    content_hash: Mapped[sha256]
+    #: the earlier version number this one returns to, when the content flipped back
+    returns_to: Mapped[int | None]
+    title: Mapped[str | None]
+    text: Mapped[str]
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    parser_version: Mapped[str] = mapped_column(String(128))
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    reparsed_at: Mapped[datetime | None]
+    page: Mapped[Page] = relationship(back_populates="versions", lazy="raise")
+
+
+class Event(Base):
+    """Something a watcher may hear of, written in the same transaction as its cause."""
+
+    __tablename__ = "event"
+    id: Mapped[intpk]
+    #: new, changed, reverted, gone, crawl_failed
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("page.id"), index=True)
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    version_from: Mapped[int | None]
+    version_to: Mapped[int | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))
+    created: Mapped[created_at]
+
+
+class Run(Base):
+    """One crawl of one source: what it saw and how it ended."""
+
+    __tablename__ = "run"
+    id: Mapped[intpk]
+    source_id: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    #: running, ok, failed, interrupted, timeout
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    pages: Mapped[int] = mapped_column(default=0)
+    new_versions: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    gone: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+__all__ = ["Base", "Blob", "Event", "Fetch", "Page", "Run", "Source", "Version", "func", "utcnow"]

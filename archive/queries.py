@@ -1,0 +1,110 @@
+"""Read side of the archive: the shapes ``gongkai pages`` and ``gongkai history`` print.
+
+Times leave the database as timezone-aware UTC and are rendered as ISO 8601 with offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from gongkai.archive.exceptions import NotArchived
+from gongkai.archive.models import Fetch, Page, Run, Version
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def pages(engine: Engine, source: str | None = None) -> list[dict[str, Any]]:
+    counts = (
+        select(Version.page_id, func.count().label("n")).group_by(Version.page_id).subquery()
+    )
+    query = (
+        select(Page, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.page_id == Page.id)
+        .order_by(Page.source_id, Page.url)
+    )
+    if source is not None:
+        query = query.where(Page.source_id == source)
+    with Session(engine) as s:
+        return [
+            {"url": page.url, "source": page.source_id, "status": page.status,
+             "versions": n, "first_seen": iso(page.first_seen), "last_seen": iso(page.last_seen)}
+            for page, n in s.execute(query)
+        ]
+
+
+def history(engine: Engine, url: str) -> list[dict[str, Any]]:
+    with Session(engine) as s:
+        page_id = _page_id(s, url)
+        versions = s.scalars(
+            select(Version).where(Version.page_id == page_id).order_by(Version.number))
+        return [
+            {"version": v.number, "first_seen": iso(v.first_seen), "last_seen": iso(v.last_seen),
+             "content_hash": v.content_hash, "title": v.title, "returns_to": v.returns_to,
+             "parser_version": v.parser_version}
+            for v in versions
+        ]
+
+
+def version(engine: Engine, url: str, number: int | None = None) -> Version:
+    """One version of a page (the current one by default)."""
+    with Session(engine) as s:
+        page_id = _page_id(s, url)
+        query = select(Version).where(Version.page_id == page_id)
+        query = (query.where(Version.number == number) if number is not None
+                 else query.order_by(Version.number.desc()).limit(1))
+        found = s.scalar(query)
+        if found is None:
+            raise NotArchived(f"{url}: no version {number if number is not None else ''}".strip())
+        return found
+
+
+def fetches(engine: Engine, url: str) -> list[dict[str, Any]]:
+    with Session(engine) as s:
+        page_id = _page_id(s, url)
+        rows = s.scalars(select(Fetch).where(Fetch.page_id == page_id).order_by(Fetch.id))
+        return [
+            {"fetched_at": iso(f.fetched_at), "status": f.http_status, "outcome": f.outcome,
+             "size": f.size, "duration_ms": f.duration_ms, "error": f.error,
+             "evidence": f.evidence, "version": f.version_number}
+            for f in rows
+        ]
+
+
+def runs(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+    with Session(engine) as s:
+        rows = s.scalars(select(Run).order_by(Run.id.desc()).limit(limit))
+        return [
+            {"id": r.id, "source": r.source_id, "started_at": iso(r.started_at),
+             "finished_at": iso(r.finished_at), "outcome": r.outcome, "pages": r.pages,
+             "new_versions": r.new_versions, "unchanged": r.unchanged, "gone": r.gone,
+             "failed": r.failed, "bytes": r.bytes, "errors": r.errors}
+            for r in rows
+        ]
+
+
+def archive_size(engine: Engine) -> dict[str, int]:
+    """Counts and stored body bytes, for benchmarks and the demo."""
+    from gongkai.archive.models import Blob
+
+    with Session(engine) as s:
+        return {
+            "pages": s.scalar(select(func.count()).select_from(Page)) or 0,
+            "versions": s.scalar(select(func.count()).select_from(Version)) or 0,
+            "fetches": s.scalar(select(func.count()).select_from(Fetch)) or 0,
+            "blobs": s.scalar(select(func.count()).select_from(Blob)) or 0,
+            "blob_bytes": s.scalar(select(func.coalesce(func.sum(func.length(Blob.data)), 0)))
+            or 0,
+        }
+
+
+def _page_id(s: Session, url: str) -> int:
+    page_id = s.scalar(select(Page.id).where(Page.url == url))
+    if page_id is None:
+        raise NotArchived(f"{url}: not in the archive (see `gongkai pages` for archived URLs)")
+    return page_id

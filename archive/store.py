@@ -1,0 +1,254 @@
+"""Writing to the archive: one transaction per fetched page.
+
+The fetch row, the raw blob (when new), the version (when the content changed) and the event
+(when a watcher should hear of it) are written together or not at all, so a crawl killed at any
+point loses nothing already stored and a rerun adds no duplicates: the content hash of the
+current version decides whether anything new is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gongkai.archive.content import COMPRESSION, clean, compress, version_meta
+from gongkai.archive.models import Blob, Event, Fetch, Page, Run, Source, Version, utcnow
+from gongkai.archive.reparse import rederive
+from gongkai.parsers.report import Report, extractor_version
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["ok", "not_modified", "gone", "moved", "blocked", "error"]
+Stored = Literal["new", "changed", "reverted", "unchanged", "gone", "failed"]
+#: Evidence bodies (block pages, wrong redirects) are kept up to this size.
+MAX_EVIDENCE_BYTES = 256 * 1024
+
+
+@dataclass(slots=True)
+class FetchRecord:
+    """What the crawler learned from one request, ready to be stored."""
+
+    url: str
+    outcome: Outcome
+    fetched_at: datetime = field(default_factory=utcnow)
+    source_id: str | None = None
+    run_id: int | None = None
+    kind: str = "report"
+    parent_url: str | None = None
+    http_status: int | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    size: int | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+    evidence: str | None = None
+    content_type: str | None = None
+    #: the raw body: kept for a new version, or as evidence of a block (bounded)
+    body: bytes | None = None
+    report: Report | None = None
+
+
+def _insert_ignore(session: Session, model: type[Blob], values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(model).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model).values(values).on_conflict_do_nothing()
+    else:
+        if session.get(model, values["sha256"]) is not None:
+            return
+        stmt = model.__table__.insert().values(values)
+    session.execute(stmt)
+
+
+class Store:
+    """The archive's write side, used by the crawler's storage pipeline and by reparse."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- sources and runs -------------------------------------------------------------
+    def sync_source(self, source_id: str, name: str, region: str | None, config_hash: str) -> None:
+        with Session(self.engine) as s, s.begin():
+            row = s.get(Source, source_id)
+            if row is None:
+                s.add(Source(id=source_id, name=name, region=region, config_hash=config_hash))
+            else:
+                row.name, row.region, row.config_hash = name, region, config_hash
+
+    def start_run(self, source_id: str) -> int:
+        with Session(self.engine) as s, s.begin():
+            run = Run(source_id=source_id, started_at=utcnow(), errors=[])
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, outcome: str) -> Run:
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            run = s.get_one(Run, run_id)
+            run.outcome = outcome
+            run.finished_at = utcnow()
+            if outcome == "failed" or (run.pages and run.failed == run.pages):
+                s.add(Event(kind="crawl_failed", source_id=run.source_id, run_id=run_id))
+            return run
+
+    # -- pages -------------------------------------------------------------------------
+    def validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """ETag and Last-Modified of the fetch behind the page's current version, for a
+        conditional request; None when a full fetch is needed."""
+        with Session(self.engine) as s:
+            page = s.scalar(select(Page).where(Page.url == url))
+            if page is None or page.current_version is None or page.status == "gone":
+                return None
+            row = s.execute(
+                select(Fetch.etag, Fetch.last_modified)
+                .where(Fetch.page_id == page.id, Fetch.outcome.in_(("ok", "not_modified")))
+                .order_by(Fetch.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or (row.etag is None and row.last_modified is None):
+                return None
+            return row.etag, row.last_modified
+
+    def attachments_of(self, url: str) -> list[str]:
+        """Attachment URLs archived under a report page, re-checked when the page is a 304."""
+        with Session(self.engine) as s:
+            parent = select(Page.id).where(Page.url == url).scalar_subquery()
+            return list(s.scalars(select(Page.url).where(Page.parent_id == parent)))
+
+    def record(self, rec: FetchRecord) -> Stored:
+        """Store one fetch and what follows from it, atomically."""
+        with Session(self.engine) as s, s.begin():
+            page = self._page(s, rec)
+            fetch = Fetch(
+                page_id=page.id, run_id=rec.run_id, fetched_at=rec.fetched_at,
+                final_url=rec.final_url, http_status=rec.http_status, outcome=rec.outcome,
+                etag=clean(rec.etag), last_modified=clean(rec.last_modified), size=rec.size,
+                duration_ms=rec.duration_ms, error=clean(rec.error),
+                evidence=clean(rec.evidence),
+                body_sha256=hashlib.sha256(rec.body).hexdigest() if rec.body is not None else None,
+            )
+            stored = self._apply(s, page, rec, fetch)
+            s.add(fetch)
+            if rec.run_id is not None:
+                self._count(s, rec, stored)
+            return stored
+
+    def _page(self, s: Session, rec: FetchRecord) -> Page:
+        page = s.scalar(select(Page).where(Page.url == rec.url))
+        if page is not None:
+            return page
+        parent_id = None
+        if rec.parent_url:
+            parent_id = s.scalar(select(Page.id).where(Page.url == rec.parent_url))
+        page = Page(
+            url=rec.url, source_id=rec.source_id, kind=rec.kind, parent_id=parent_id,
+            status="error", first_seen=rec.fetched_at, last_seen=rec.fetched_at,
+        )
+        s.add(page)
+        s.flush()
+        return page
+
+    def _apply(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch) -> Stored:
+        if rec.outcome == "ok" and rec.report is not None and rec.body is not None:
+            return self._content(s, page, rec, fetch)
+        if rec.outcome == "not_modified" and page.current_version is not None:
+            self._touch(s, page, rec.fetched_at)
+            fetch.version_number = page.current_version
+            return "unchanged"
+        if rec.outcome == "gone":
+            if page.status == "live" and page.current_version is not None:
+                s.add(Event(kind="gone", page_id=page.id, source_id=page.source_id,
+                            version_from=page.current_version, run_id=rec.run_id))
+            page.status = "gone"
+            return "gone"
+        # error, blocked, moved, or a 304 for a page we hold nothing of: keep the last good
+        # version, keep the evidence.
+        if rec.body is not None and rec.outcome in ("blocked", "moved"):
+            fetch.blob_sha256 = self._blob(s, rec.body[:MAX_EVIDENCE_BYTES], rec.content_type)
+        page.status = "error"
+        return "failed"
+
+    def _content(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch) -> Stored:
+        report = rec.report
+        assert report is not None and rec.body is not None
+        current = self._current(s, page)
+        if current is not None and current.parser_version != extractor_version():
+            rederive(s, current)  # compare like for like
+        content_hash = report.content_hash
+        page.status = "live"
+        page.last_seen = rec.fetched_at
+        if current is not None and current.content_hash == content_hash:
+            current.last_seen = rec.fetched_at
+            fetch.version_number = current.number
+            return "unchanged"
+        earlier = s.scalar(
+            select(Version.number)
+            .where(Version.page_id == page.id, Version.content_hash == content_hash)
+            .order_by(Version.number.desc())
+            .limit(1)
+        )
+        number = (page.current_version or 0) + 1
+        blob = self._blob(s, rec.body, rec.content_type)
+        fetch.blob_sha256 = blob
+        s.add(Version(
+            page_id=page.id, number=number, content_hash=content_hash, returns_to=earlier,
+            title=clean(report.title), text=clean(report.text) or "",
+            meta=version_meta(report), metrics=report.metrics, warnings=report.warnings,
+            parser_version=extractor_version(), blob_sha256=blob,
+            first_seen=rec.fetched_at, last_seen=rec.fetched_at,
+        ))
+        previous = page.current_version
+        page.current_version = number
+        fetch.version_number = number
+        kind: Stored = "new" if previous is None else ("reverted" if earlier else "changed")
+        s.add(Event(kind=kind, page_id=page.id, source_id=page.source_id,
+                    version_from=previous, version_to=number, run_id=rec.run_id))
+        return kind
+
+    def _current(self, s: Session, page: Page) -> Version | None:
+        if page.current_version is None:
+            return None
+        return s.scalar(select(Version).where(
+            Version.page_id == page.id, Version.number == page.current_version))
+
+    def _touch(self, s: Session, page: Page, when: datetime) -> None:
+        page.status = "live"
+        page.last_seen = when
+        s.execute(update(Version)
+                  .where(Version.page_id == page.id, Version.number == page.current_version)
+                  .values(last_seen=when))
+
+    def _blob(self, s: Session, body: bytes, content_type: str | None) -> str:
+        digest = hashlib.sha256(body).hexdigest()
+        _insert_ignore(s, Blob, {
+            "sha256": digest, "size": len(body), "compression": COMPRESSION,
+            "data": compress(body), "content_type": content_type, "created": utcnow(),
+        })
+        return digest
+
+    def _count(self, s: Session, rec: FetchRecord, stored: Stored) -> None:
+        values: dict[str, Any] = {"pages": Run.pages + 1, "bytes": Run.bytes + (rec.size or 0)}
+        if stored in ("new", "changed", "reverted"):
+            values["new_versions"] = Run.new_versions + 1
+        elif stored == "unchanged":
+            values["unchanged"] = Run.unchanged + 1
+        elif stored == "gone":
+            values["gone"] = Run.gone + 1
+        else:
+            values["failed"] = Run.failed + 1
+        s.execute(update(Run).where(Run.id == rec.run_id).values(**values))
+        if stored == "failed":
+            run = s.get_one(Run, rec.run_id)
+            if len(run.errors) < 20:
+                run.errors = [*run.errors, f"{rec.url}: {rec.outcome}: {rec.error or ''}"[:500]]
+
+

@@ -1,0 +1,208 @@
+"""The ``gongkai`` command: thin commands over crawler, archive and parsers.
+
+Each command's docstring is its ``--help``. Domain errors become one line on stderr and a
+non-zero exit (2 for bad configuration or usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gongkai.archive import queries
+from gongkai.archive.db import open_archive
+from gongkai.archive.exceptions import ArchiveError, NotArchived
+from gongkai.crawler.config import Config, load_config
+from gongkai.crawler.exceptions import ConfigError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: object) -> str:
+    """Archived text is hostile: strip terminal control and bidi characters before printing."""
+    return _CONTROL.sub("", str(text))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--config`` and ``--db`` for every command that reads the config or the archive."""
+
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                  help="gongkai.toml to use (default: $GONGKAI_CONFIG, ./gongkai.toml).")
+    @click.option("--db", help="Archive database URL; overrides [archive].url and $GONGKAI_DB.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, config_path: str | None, db: str | None, **kwargs: Any) -> Any:
+        try:
+            config = load_config(config_path, os.environ, db)
+        except ConfigError as exc:
+            click.echo(f"gongkai: config error: {exc}", err=True)
+            sys.exit(2)
+        try:
+            return func(*args, config=config, **kwargs)
+        except (ArchiveError, NotArchived, ConfigError) as exc:
+            click.echo(f"gongkai: {safe(exc)}", err=True)
+            sys.exit(2 if isinstance(exc, ConfigError) else 1)
+
+    return wrapper
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gongkai")
+def main() -> None:
+    """gongkai (公开): crawl, archive and compare government information-disclosure reports.
+
+    Example: gongkai crawl && gongkai pages --json
+    """
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1)
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@json_option
+@config_options
+def crawl(source_ids: tuple[str, ...], log_level: str, as_json: bool, config: Config) -> None:
+    """Crawl the configured sources once now and archive what changed.
+
+    Exit status is 0 when the run finished, even if pages failed (failures are recorded).
+
+    Example: gongkai --help; gongkai crawl chenzhou --config gongkai.toml
+    """
+    from gongkai.crawler.run import crawl as run_crawl
+
+    if not config.sources:
+        raise ConfigError(config.path or "<defaults>", "sources", "no sources configured")
+    summaries = run_crawl(config, list(source_ids), log_level=log_level)
+    if as_json:
+        emit_json([s.__dict__ for s in summaries])
+        return
+    click.echo(f"{'source':<16} {'outcome':<11} {'pages':>6} {'new':>5} {'same':>5} "
+               f"{'gone':>5} {'failed':>6} {'bytes':>10}")
+    for s in summaries:
+        click.echo(f"{s.source:<16} {s.outcome:<11} {s.pages:>6} {s.new_versions:>5} "
+                   f"{s.unchanged:>5} {s.gone:>5} {s.failed:>6} {s.bytes:>10}")
+        for error in s.errors[:5]:
+            click.echo(f"  ! {safe(error)[:200]}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--url", help="URL the page was fetched from (used for relative links/metadata).")
+@json_option
+def parse(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
+    """Extract, normalize and parse saved pages; no database, no network.
+
+    With --json prints one JSON object per line, one per file. A file that cannot be parsed
+    gets one error line on stderr; the others still print; exit status 1 if any failed.
+
+    Example: gongkai parse report.html --url http://www.example.gov.cn/ndbg/1.html --json
+    """
+    from gongkai.parsers.exceptions import ParseError
+    from gongkai.parsers.report import parse as parse_page
+
+    failed = 0
+    for name in files:
+        try:
+            body = Path(name).read_bytes()
+            report = parse_page(body, url or Path(name).resolve().as_uri(), {})
+        except (OSError, ParseError) as exc:
+            click.echo(f"gongkai: {safe(name)}: {safe(exc)}", err=True)
+            failed += 1
+            continue
+        if as_json:
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        else:
+            click.echo(f"== {safe(name)}: {safe(report.title)} ({report.script}, "
+                       f"{len(report.text)} chars)")
+            click.echo(safe(report.text))
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--source", help="Only pages of this source id.")
+@json_option
+@config_options
+def pages(source: str | None, as_json: bool, config: Config) -> None:
+    """List archived pages with their status and number of versions.
+
+    Example: gongkai pages --source chenzhou --json
+    """
+    rows = queries.pages(open_archive(config.archive_url), source)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['status']:<6} v{row['versions']:<3} {row['source'] or '-':<14} "
+                   f"{safe(row['url'])}")
+
+
+@main.command()
+@click.argument("url")
+@click.option("--fetches", is_flag=True, help="List every fetch attempt instead of versions.")
+@json_option
+@config_options
+def history(url: str, fetches: bool, as_json: bool, config: Config) -> None:
+    """Every version of one archived page (URL exactly as `gongkai pages` prints it).
+
+    Example: gongkai history http://www.example.gov.cn/ndbg/1.html --json
+    """
+    engine = open_archive(config.archive_url)
+    rows = queries.fetches(engine, url) if fetches else queries.history(engine, url)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        if fetches:
+            click.echo(f"{row['fetched_at']} {row['outcome']:<12} {row['status'] or '-':>4} "
+                       f"{safe(row['error'] or row['evidence'] or '')[:120]}")
+        else:
+            back = f" (returns to v{row['returns_to']})" if row["returns_to"] else ""
+            click.echo(f"v{row['version']:<3} {row['first_seen']} → {row['last_seen']} "
+                       f"{row['content_hash'][:12]} {safe(row['title'] or '')}{back}")
+
+
+@main.command()
+@click.option("--all", "force", is_flag=True, help="Reparse every version, not only stale ones.")
+@config_options
+def reparse(force: bool, config: Config) -> None:
+    """Re-derive text and statistics of archived versions from their stored bytes.
+
+    Versions made by an older parser are refreshed in place; no page is fetched and no version
+    is added or removed.
+
+    Example: gongkai reparse --all
+    """
+    from gongkai.archive.reparse import reparse_all
+
+    summary = reparse_all(open_archive(config.archive_url), force=force)
+    click.echo(f"reparsed {summary.versions} versions: {summary.changed} changed, "
+               f"{summary.failed} failed")
+
+
+@main.command()
+@click.option("--workdir", type=click.Path(file_okay=False), default="demo-output",
+              show_default=True, help="Where the demo writes its config and archive.")
+@click.option("--port", type=int, default=0, help="Port for the sample site (default: any).")
+def demo(workdir: str, port: int) -> None:
+    """Offline tour: serve the bundled sample site on 127.0.0.1, crawl it into a fresh archive,
+    change a report, crawl again and show the new version.
+
+    Example: gongkai demo --workdir /tmp/gongkai-demo
+    """
+    from gongkai.crawler.demo.tour import run_tour
+
+    sys.exit(run_tour(Path(workdir), port))

@@ -1,0 +1,252 @@
+"""``gongkai.toml`` → typed settings. Every bad key or value is one line naming file and key.
+
+Lookup order (interface.md): ``--config FILE``, ``$GONGKAI_CONFIG``, ``./gongkai.toml``, else the
+built-in defaults; ``--db URL`` or ``$GONGKAI_DB`` overrides ``[archive].url``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from gongkai.crawler import defaults
+from gongkai.crawler.exceptions import ConfigError
+
+_SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlConfig:
+    user_agent: str = defaults.USER_AGENT
+    obey_robots: bool = defaults.OBEY_ROBOTS
+    download_delay: float = defaults.DOWNLOAD_DELAY
+    concurrency_per_domain: int = defaults.CONCURRENCY_PER_DOMAIN
+    timeout: float = defaults.DOWNLOAD_TIMEOUT
+    max_response_mb: float = defaults.MAX_RESPONSE_MB
+    retries: int = defaults.RETRIES
+    autothrottle: bool = defaults.AUTOTHROTTLE
+    #: worker processes for parsing beside the reactor; 0 parses in the crawl process
+    parse_workers: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    id: str
+    name: str
+    start_urls: tuple[str, ...]
+    region: str | None = None
+    schedule: str | None = None
+    allowed_domains: tuple[str, ...] = ()
+    report_pattern: str = defaults.REPORT_PATTERN
+    max_pages: int = defaults.MAX_PAGES
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Hosts the crawl may visit: the configured ones, else those of the start URLs."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        return tuple(sorted({urlsplit(u).hostname or "" for u in self.start_urls} - {""}))
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertConfig:
+    url: str
+    sources: tuple[str, ...] = ()
+    events: tuple[str, ...] = ("changed", "gone")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str | None = None
+    archive_url: str = defaults.ARCHIVE_URL
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    sources: tuple[SourceConfig, ...] = ()
+    alerts: tuple[AlertConfig, ...] = ()
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none configured"
+        raise ConfigError(self.path or "<defaults>", "sources",
+                          f"no source with id {source_id!r} (known: {known})")
+
+
+def find_config(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if environ.get("GONGKAI_CONFIG"):
+        return Path(environ["GONGKAI_CONFIG"])
+    local = Path("gongkai.toml")
+    return local if local.exists() else None
+
+
+def load_config(
+    explicit: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    db: str | None = None,
+) -> Config:
+    environ = environ if environ is not None else {}
+    path = find_config(explicit, environ)
+    config = Config() if path is None else parse_config(_read(path), str(path))
+    override = db or environ.get("GONGKAI_DB")
+    if override:
+        config = Config(path=config.path, archive_url=override, crawl=config.crawl,
+                        sources=config.sources, alerts=config.alerts)
+    return config
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "-", "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "-", f"cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
+
+
+class _Reader:
+    """Pops typed values out of one TOML table, then complains about what is left."""
+
+    def __init__(self, path: str, prefix: str, table: Any) -> None:
+        if not isinstance(table, dict):
+            raise ConfigError(path, prefix, f"expected a table, got {type(table).__name__}")
+        self.path, self.prefix, self.table = path, prefix, dict(table)
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any, required: bool = False
+            ) -> Any:
+        if name not in self.table:
+            if required:
+                raise ConfigError(self.path, self.key(name), "required key is missing")
+            return default
+        value = self.table.pop(name)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            value = None  # a bool is an int in Python, never in a config file
+        if not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise ConfigError(self.path, self.key(name), f"expected {names}, got {value!r}")
+        return value
+
+    def strings(self, name: str, required: bool = False) -> tuple[str, ...]:
+        value = self.get(name, list, [], required)
+        if not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(self.path, self.key(name), "expected a list of non-empty strings")
+        return tuple(value)
+
+    def done(self) -> None:
+        if self.table:
+            unknown = sorted(self.table)[0]
+            raise ConfigError(self.path, self.key(unknown), "unknown key")
+
+
+def parse_config(data: dict[str, Any], path: str) -> Config:
+    top = _Reader(path, "", data)
+    archive = _Reader(path, "archive", top.get("archive", dict, {}))
+    archive_url = archive.get("url", str, defaults.ARCHIVE_URL)
+    archive.done()
+    crawl = _crawl(_Reader(path, "crawl", top.get("crawl", dict, {})))
+    sources = tuple(
+        _source(_Reader(path, f"sources[{i}]", table))
+        for i, table in enumerate(top.get("sources", list, []))
+    )
+    seen: set[str] = set()
+    for i, source in enumerate(sources):
+        if source.id in seen:
+            raise ConfigError(path, f"sources[{i}].id", f"duplicate source id {source.id!r}")
+        seen.add(source.id)
+    alerts = tuple(
+        _alert(_Reader(path, f"alerts[{i}]", table), seen)
+        for i, table in enumerate(top.get("alerts", list, []))
+    )
+    top.done()
+    return Config(path=path, archive_url=archive_url, crawl=crawl, sources=sources, alerts=alerts)
+
+
+def _positive(r: _Reader, name: str, kind: type | tuple[type, ...], default: Any,
+              allow_zero: bool = True) -> Any:
+    value = r.get(name, kind, default)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(r.path, r.key(name), f"expected a positive number, got {value!r}")
+    return value
+
+
+def _crawl(r: _Reader) -> CrawlConfig:
+    number = (int, float)
+    crawl = CrawlConfig(
+        user_agent=r.get("user_agent", str, defaults.USER_AGENT),
+        obey_robots=r.get("obey_robots", bool, defaults.OBEY_ROBOTS),
+        download_delay=float(_positive(r, "download_delay", number, defaults.DOWNLOAD_DELAY)),
+        concurrency_per_domain=_positive(r, "concurrency_per_domain", int,
+                                         defaults.CONCURRENCY_PER_DOMAIN, allow_zero=False),
+        timeout=float(_positive(r, "timeout", number, defaults.DOWNLOAD_TIMEOUT, False)),
+        max_response_mb=float(_positive(r, "max_response_mb", number,
+                                        defaults.MAX_RESPONSE_MB, False)),
+        retries=_positive(r, "retries", int, defaults.RETRIES),
+        autothrottle=r.get("autothrottle", bool, defaults.AUTOTHROTTLE),
+        parse_workers=r.get("parse_workers", int, -1),
+    )
+    r.done()
+    return crawl
+
+
+def _source(r: _Reader) -> SourceConfig:
+    source_id = r.get("id", str, None, required=True)
+    if not _SOURCE_ID.match(source_id):
+        raise ConfigError(r.path, r.key("id"), f"expected [a-z0-9_-]+, got {source_id!r}")
+    start_urls = r.strings("start_urls", required=True)
+    for url in start_urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise ConfigError(r.path, r.key("start_urls"), f"not an http(s) URL: {url!r}")
+    schedule = r.get("schedule", str, None)
+    if schedule is not None and len(schedule.split()) not in (5, 6):
+        raise ConfigError(r.path, r.key("schedule"),
+                          f"expected a cron expression of 5 (or 6) fields, got {schedule!r}")
+    pattern = r.get("report_pattern", str, defaults.REPORT_PATTERN)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(r.path, r.key("report_pattern"), f"not a valid regex: {exc}") from None
+    source = SourceConfig(
+        id=source_id,
+        name=r.get("name", str, source_id),
+        region=r.get("region", str, None),
+        start_urls=start_urls,
+        schedule=schedule,
+        allowed_domains=r.strings("allowed_domains"),
+        report_pattern=pattern,
+        max_pages=_positive(r, "max_pages", int, defaults.MAX_PAGES, allow_zero=False),
+    )
+    r.done()
+    return source
+
+
+def _alert(r: _Reader, source_ids: set[str]) -> AlertConfig:
+    url = r.get("url", str, None, required=True)
+    sources = r.strings("sources")
+    for source in sources:
+        if source not in source_ids:
+            raise ConfigError(r.path, r.key("sources"), f"unknown source id {source!r}")
+    events = r.strings("events") or ("changed", "gone")
+    for event in events:
+        if event not in ("changed", "gone", "new", "reverted", "crawl_failed"):
+            raise ConfigError(r.path, r.key("events"), f"unknown event {event!r}")
+    r.done()
+    return AlertConfig(url=url, sources=sources, events=events)

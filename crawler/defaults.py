@@ -1,0 +1,23 @@
+"""Every default in one place; the TOML file and the environment are layered on top."""
+
+from __future__ import annotations
+
+ARCHIVE_URL = "sqlite:///gongkai.db"
+USER_AGENT = "gongkai/0.1 (+https://example.org/gongkai)"
+OBEY_ROBOTS = True
+#: seconds between two requests to one site
+DOWNLOAD_DELAY = 1.0
+CONCURRENCY_PER_DOMAIN = 2
+#: seconds before a request is abandoned
+DOWNLOAD_TIMEOUT = 30.0
+#: report pages are a few hundred KB and attachments a few MB; anything larger is refused
+MAX_RESPONSE_MB = 20
+RETRIES = 2
+AUTOTHROTTLE = True
+#: report pages fetched per source per run, at most
+MAX_PAGES = 500
+#: listing pages followed per source per run, at most (pagination can loop)
+MAX_LISTING_PAGES = 200
+SCHEDULE = "0 3 * * *"
+#: link text that marks a report: 年度报告, 年报, 年度政府信息公开报告, in either script
+REPORT_PATTERN = r"年度(?:政府)?(?:信息公[开開]|工作)?(?:工作)?[报報]告|年[报報](?!送)"

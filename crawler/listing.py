@@ -1,0 +1,90 @@
+"""Listing pages: which links are reports, and which page of the listing comes next.
+
+Government CMSs paginate by script as often as by links: TRS WCM writes
+``createPageHTML(total, current, "index", "html")`` and serves ``index.html``,
+``index_1.html`` …; Hanweb (大汉) puts its records in ``<script type="text/xml">`` as
+``<datastore><recordset><record><![CDATA[…]]></record>``. Each is a named hook here so a new CMS
+is one more function, not a longer parse method.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+from scrapy.http import TextResponse
+
+from gongkai.parsers.attachments import ATTACHMENT_EXTENSIONS
+
+_TRS = re.compile(
+    r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,"
+    r"\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]"
+)
+_NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|后一页|下一頁|下頁|next|›|»|>)\s*$", re.I)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+#: a listing declaring more pages than this is lying or broken
+MAX_TRS_PAGES = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    url: str
+    text: str
+
+
+def links(response: TextResponse) -> Iterator[Link]:
+    """Every link of the page, Hanweb datastore records included, with its visible text."""
+    yield from _anchors(response.selector, response)
+    for script in response.xpath('//script[@type="text/xml"]/text()').getall():
+        if "<datastore" not in script and "<record" not in script:
+            continue
+        for fragment in _CDATA.findall(script):
+            yield from _anchors(Selector(text=fragment), response)
+
+
+def _anchors(selector: Selector, response: TextResponse) -> Iterator[Link]:
+    for a in selector.xpath("//a[@href]"):
+        href = (a.attrib.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "mailto:", "#")):
+            continue
+        text = " ".join(" ".join(a.xpath(".//text()").getall()).split())
+        title = (a.attrib.get("title") or "").strip()
+        yield Link(url=response.urljoin(href), text=f"{text} {title}".strip())
+
+
+def next_pages(response: TextResponse) -> list[str]:
+    """Further listing pages: "下一页" links, TRS script pagination, Hanweb next groups."""
+    found = [link.url for link in _anchors(response.selector, response)
+             if _NEXT_TEXT.match(link.text.split(" ")[0] if link.text else "")]
+    found.extend(trs_pages(response.text, response.url))
+    return found
+
+
+def trs_pages(html: str, url: str) -> list[str]:
+    """All pages a TRS ``createPageHTML(total, current, name, ext)`` call stands for."""
+    match = _TRS.search(html)
+    if not match:
+        return []
+    total, _current, name, ext = int(match[1]), int(match[2]), match[3], match[4]
+    total = min(total, MAX_TRS_PAGES)
+    pages = [f"{name}.{ext}"] + [f"{name}_{i}.{ext}" for i in range(1, total)]
+    return [urljoin(url, page) for page in pages]
+
+
+def is_report_link(link: Link, pattern: re.Pattern[str]) -> bool:
+    return bool(pattern.search(link.text))
+
+
+def is_attachment(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(ATTACHMENT_EXTENSIONS)
+
+
+def in_domains(url: str, domains: tuple[str, ...]) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    host = (parts.hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in domains)

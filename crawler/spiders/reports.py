@@ -1,0 +1,160 @@
+"""One generic spider for every source: listing pages in, report pages out.
+
+The spider decides what to fetch (listing pagination, report links, attachments, conditional
+requests from the archive's validators); the pipelines parse and store. Whatever a request
+ends in (a report, a 304, a 404, a block page, a timeout) becomes exactly one item, so every
+attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from gongkai.archive.db import open_archive
+from gongkai.archive.store import Store
+from gongkai.crawler import defaults, listing
+from gongkai.crawler.config import SourceConfig
+from gongkai.crawler.items import FetchedPage
+from gongkai.crawler.responses import classify
+from gongkai.crawler.settings import HANDLED_STATUSES
+
+
+class ReportSpider(scrapy.Spider):
+    name = "reports"
+
+    def __init__(self, sources: list[SourceConfig], run_ids: dict[str, int] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sources = {s.id: s for s in sources}
+        self.patterns = {s.id: re.compile(s.report_pattern) for s in sources}
+        self.run_ids = run_ids or {}
+        self.reports_requested: Counter[str] = Counter()
+        self.listings_requested: Counter[str] = Counter()
+        self.store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.store = Store(open_archive(crawler.settings["GONGKAI_ARCHIVE_URL"]))
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for source in self.sources.values():
+            for url in source.start_urls:
+                request = self._listing_request(source, url)
+                if request is not None:
+                    yield request
+
+    # -- listings -------------------------------------------------------------------------
+    def _listing_request(self, source: SourceConfig, url: str) -> scrapy.Request | None:
+        if self.listings_requested[source.id] >= defaults.MAX_LISTING_PAGES:
+            return None
+        self.listings_requested[source.id] += 1
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                              meta={"source": source.id}, priority=10)
+
+    def parse_listing(self, response: Response) -> Iterator[Any]:
+        source = self.sources[response.meta["source"]]
+        if not isinstance(response, TextResponse):
+            self.logger.warning("listing %s is not a text page", response.url)
+            self.crawler.stats.inc_value("gongkai/listing_not_text")
+            return
+        pattern = self.patterns[source.id]
+        for link in listing.links(response):
+            if not listing.in_domains(link.url, source.domains):
+                continue
+            if listing.is_report_link(link, pattern):
+                request = self._report_request(source, link.url, "report", None)
+                if request is not None:
+                    yield request
+        for url in listing.next_pages(response):
+            if listing.in_domains(url, source.domains) and url != response.url:
+                request = self._listing_request(source, url)
+                if request is not None:
+                    yield request
+
+    def listing_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning("listing %s failed: %s", request.url, failure.getErrorMessage())
+        self.crawler.stats.inc_value("gongkai/listing_failed")
+        self.crawler.stats.inc_value(f"gongkai/listing_failed/{request.meta['source']}")
+
+    # -- reports ------------------------------------------------------------------------
+    def _report_request(self, source: SourceConfig, url: str, kind: str,
+                        parent: str | None) -> scrapy.Request | None:
+        if self.reports_requested[source.id] >= source.max_pages:
+            self.crawler.stats.inc_value("gongkai/max_pages_reached")
+            return None
+        self.reports_requested[source.id] += 1
+        headers = {}
+        validators = self.store.validators(url) if self.store else None
+        if validators:
+            etag, last_modified = validators
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+        return scrapy.Request(
+            url, headers=headers, callback=self.parse_report, errback=self.report_failed,
+            meta={"source": source.id, "kind": kind, "parent": parent,
+                  "handle_httpstatus_list": HANDLED_STATUSES, "started": time.monotonic()},
+        )
+
+    def parse_report(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        source = self.sources[meta["source"]]
+        requested = (meta.get("redirect_urls") or [response.url])[0]
+        headers = {k.decode("latin-1"): v.decode("latin-1")
+                   for k, v in ((k, response.headers.get(k) or b"") for k in response.headers)}
+        content_type = headers.get("Content-Type")
+        verdict = classify(response.status, requested, response.url, response.body,
+                           content_type, redirected=bool(meta.get("redirect_urls")))
+        ok = verdict.outcome == "ok"
+        yield FetchedPage(
+            url=requested, source_id=source.id, outcome=verdict.outcome, kind=meta["kind"],
+            parent_url=meta.get("parent"), http_status=response.status,
+            final_url=response.url, headers=headers,
+            body=response.body if ok or verdict.outcome in ("blocked", "moved") else None,
+            duration_ms=_elapsed(meta), evidence=verdict.evidence,
+            error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
+        )
+        if ok and isinstance(response, TextResponse) and meta["kind"] == "report":
+            yield from self._attachments(source, response, requested)
+        elif verdict.outcome == "not_modified" and self.store is not None:
+            for url in self.store.attachments_of(requested):
+                request = self._report_request(source, url, "attachment", requested)
+                if request is not None:
+                    yield request
+
+    def _attachments(self, source: SourceConfig, response: TextResponse,
+                     parent: str) -> Iterator[scrapy.Request]:
+        for link in listing.links(response):
+            if listing.is_attachment(link.url) and listing.in_domains(link.url, source.domains):
+                request = self._report_request(source, link.url, "attachment", parent)
+                if request is not None:
+                    yield request
+
+    def report_failed(self, failure: Failure) -> FetchedPage:
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        message = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
+        self.crawler.stats.inc_value(f"gongkai/fetch_error/{failure.type.__name__}")
+        return FetchedPage(
+            url=(meta.get("redirect_urls") or [request.url])[0], source_id=meta["source"],
+            outcome="error", kind=meta.get("kind", "report"), parent_url=meta.get("parent"),
+            duration_ms=_elapsed(meta), error=message,
+        )
+
+
+def _elapsed(meta: dict[str, Any]) -> int | None:
+    started = meta.get("started")
+    return int((time.monotonic() - started) * 1000) if started is not None else None
