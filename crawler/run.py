@@ -46,13 +46,12 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     for source in sources:
         store.sync_source(source.id, source.name, source.region, source.config_hash())
     run_ids = {source.id: store.start_run(source.id) for source in sources}
-    process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level),
-                             install_root_handler=True)
+    process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level))
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, sources=sources, run_ids=run_ids)
     process.start()
     stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
-    reason = stats.get("finish_reason", "unknown")
+    reason = stats.get("finish_reason")
     summaries = []
     for source in sources:
         outcome = _outcome(engine, source, run_ids[source.id], stats, reason)

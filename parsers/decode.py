@@ -4,6 +4,7 @@ Government sites often declare ``gb2312`` while sending GBK or GB18030 character
 ``text/html`` with no charset, or have servers that default to ISO-8859-1. Byte-level
 guessers (chardet and friends) turn such pages into mojibake, so the order is: byte-order
 mark, the HTTP charset, the ``<meta>`` charset, then UTF-8 and GB18030 tried strictly.
+Bytes that validate as UTF-8 are read as UTF-8 whatever the label says.
 A declared encoding is trusted only if the bytes decode under it strictly; a Latin-1 family
 declaration is treated as "not declared", because servers send it by default.
 """
@@ -52,6 +53,14 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     bom_enc, bom = read_bom(body)
     if bom_enc:
         return Decoded(body[len(bom):].decode(bom_enc, "replace"), bom_enc, "bom")
+    # Valid multi-byte UTF-8 is practically never GBK text by accident, while a wrong
+    # gbk/gb2312 label on a UTF-8 page is common after CMS migrations: UTF-8 that validates
+    # wins over any declaration.
+    if not body.isascii():
+        try:
+            return Decoded(body.decode("utf-8"), "utf-8", "validated")
+        except UnicodeDecodeError:
+            pass
     candidates: list[tuple[str | None, str]] = [
         (_canonical(http_content_type_encoding(content_type)), "header"),
         (_canonical(html_body_declared_encoding(body[:4096])), "meta"),

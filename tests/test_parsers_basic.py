@@ -1,0 +1,121 @@
+"""Decoding, script conversion and chrome removal on real-looking pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from gongkai.parsers.decode import decode_html
+from gongkai.parsers.exceptions import ParseError
+from gongkai.parsers.normalize import normalize_text
+from gongkai.parsers.report import parse
+from gongkai.parsers.script import detect_script, simplify, to_simplified
+from tests.pages import PARAGRAPHS, TITLE, report_page
+
+TRADITIONAL = "2019年，我縣把政務公開作為執政為民的重要舉措，堅持“以公開為常態、不公開為例外”。"
+# Seed 002 (大余縣 2019 report), as the site served it in traditional script.
+TRADITIONAL_REPORT = [
+    "一、總體情況",
+    TRADITIONAL + "搶抓被列入“全省開展基層政務公開標準化規范化試點縣”的機遇，創新理念，強化舉措，"
+    "完善機制，切實提升了政務公開水平，優化了政務和營商環境。",
+    "(一)做到“三個強化”，完善政務公開機制",
+    "1.強化組織領導。調整充實了政務公開領導小組，明確領導職責和議事規則，形成“政府統一領導、"
+    "政務公開辦協調督查、部門各盡其責”的組織、推進機制。",
+    "2.強化制度建設。將政務公開工作作為單獨一項工作列入政府領導工作分工，列入了政府系統議事日程，"
+    "納入了高質量發展考核。縣政府主要領導高度重視，靠前指揮，以上率下。",
+]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "charset_in_meta"),
+    [
+        ("text/html", "gb2312"),  # header without charset, meta says gb2312
+        ("text/html; charset=ISO-8859-1", "gb2312"),  # server default header, meta right
+        ("text/html; charset=gbk", "gbk"),
+        ("text/html", None),  # no declaration anywhere
+    ],
+)
+def test_gbk_family_pages_decode_without_mojibake(content_type, charset_in_meta):
+    # 镕 and 堃 are outside GB2312: pages labelled gb2312 routinely contain such characters.
+    html = "<html><head>{}</head><body>朱镕基 张堃 政府信息公开工作年度报告</body></html>".format(
+        f'<meta charset="{charset_in_meta}">' if charset_in_meta else ""
+    )
+    decoded = decode_html(html.encode("gb18030"), content_type)
+    assert "朱镕基 张堃 政府信息公开工作年度报告" in decoded.text
+    assert decoded.encoding == "gb18030"
+    assert not decoded.lossy
+
+
+def test_utf8_page_with_wrong_gbk_header_still_decodes():
+    body = "<html><body>政府信息公开工作年度报告</body></html>".encode()
+    assert "政府信息公开工作年度报告" in decode_html(body, "text/html; charset=gbk").text
+
+
+def test_script_detection_and_conversion_keep_names():
+    assert detect_script(TRADITIONAL) == "hant"
+    assert detect_script("乾县人民政府2019年政府信息公开工作年度报告") == "hans"
+    assert to_simplified("乾縣人民政府政務公開") == "乾县人民政府政务公开"
+    # simplified text is never converted, so 乾县 cannot become 干县
+    text, script = simplify("乾县人民政府2019年政府信息公开工作年度报告")
+    assert script == "hans" and text.startswith("乾县")
+    # a simplified spelling inside a traditional page is shielded too
+    assert to_simplified("乾县政務公開") == "乾县政务公开"
+
+
+def test_normalize_full_width_and_whitespace():
+    assert normalize_text("２０１９年　ＡＢＣ，（一）  \n\n\n  下一行") == "2019年 ABC，（一）\n\n下一行"
+
+
+def test_parse_keeps_report_and_drops_chrome():
+    report = parse(report_page(), "http://www.czs.gov.cn/r/1.html", {})
+    for paragraph in PARAGRAPHS:
+        assert normalize_text(paragraph) in report.text
+    for chrome in ("当前位置", "浏览次数", "1234", "打印", "关闭", "上一篇", "下一篇", "版权所有",
+                   "ICP备", "索引号", "关于印发2017年政务公开工作要点的通知", "字体"):
+        assert chrome not in report.text, chrome
+    assert report.title == TITLE
+    assert report.index_no == "430S00/2018-79423"
+    assert report.publisher == "郴州市人民政府办公室"
+    assert report.published == "2018-03-31"
+    assert report.year == 2017 and report.region == "郴州市"
+
+
+def test_chrome_changes_do_not_change_the_content_hash():
+    first = parse(report_page(views=10), "http://x/1.html", {})
+    second = parse(report_page(views=99999, related=("新的相关链接", "另一个链接")), "http://x/1.html", {})
+    assert first.content_hash == second.content_hash
+    changed = parse(report_page([*PARAGRAPHS[:-1], PARAGRAPHS[-1].replace("213", "214")]),
+                    "http://x/1.html", {})
+    assert changed.content_hash != first.content_hash
+
+
+def test_same_report_in_gbk_and_traditional_normalizes_to_same_text():
+    utf8 = parse(report_page(), "http://x/1.html", {})
+    gbk = parse(report_page(charset="gbk"), "http://x/1.html", {"Content-Type": "text/html"})
+    assert gbk.text == utf8.text and gbk.content_hash == utf8.content_hash
+    hant = parse(report_page(TRADITIONAL_REPORT, title="大余縣2019年政府信息公開工作年度報告"),
+                 "http://x/2.html", {})
+    assert hant.script == "hant"
+    assert "我县把政务公开作为执政为民的重要举措" in hant.text
+    assert "浏览次数" not in hant.text and "版权所有" not in hant.text
+    assert hant.title == "大余县2019年政府信息公开工作年度报告"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty body"),
+        (b"   \n ", "empty body"),
+        (bytes(range(256)) * 20, "binary body"),
+    ],
+)
+def test_unusable_bodies_raise_one_line_parse_errors(body, message):
+    with pytest.raises(ParseError, match=message) as info:
+        parse(body, "http://x/bad.html", {"Content-Type": "text/html"})
+    assert "\n" not in str(info.value) and "http://x/bad.html" in str(info.value)
+
+
+def test_malformed_truncated_html_still_parses():
+    page = report_page()
+    truncated = page[: len(page) * 2 // 3]
+    report = parse(truncated, "http://x/t.html", {})
+    assert normalize_text(PARAGRAPHS[0]) in report.text

@@ -1,0 +1,143 @@
+"""Versioning rules of the archive, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gongkai.archive import queries
+from gongkai.archive.db import open_archive
+from gongkai.archive.models import Blob, Event, Fetch, Version
+from gongkai.archive.reparse import reparse_all
+from gongkai.archive.store import FetchRecord, Store
+from gongkai.parsers.report import extractor_version, parse
+from tests.pages import PARAGRAPHS, report_page
+
+URL = "http://www.czs.gov.cn/xxgk/ndbg/201803/t20180331_1.html"
+T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+
+
+def ok(body: bytes, at: datetime, **kw) -> FetchRecord:
+    return FetchRecord(url=URL, outcome="ok", fetched_at=at, http_status=200, body=body,
+                       size=len(body), etag=kw.pop("etag", '"abc"'),
+                       report=parse(body, URL, {}), content_type="text/html", **kw)
+
+
+def counts(engine) -> dict[str, int]:
+    with Session(engine) as s:
+        return {
+            "versions": s.scalar(select(func.count()).select_from(Version)),
+            "blobs": s.scalar(select(func.count()).select_from(Blob)),
+            "blob_bytes": s.scalar(select(func.coalesce(func.sum(func.length(Blob.data)), 0))),
+            "fetches": s.scalar(select(func.count()).select_from(Fetch)),
+            "events": s.scalar(select(func.count()).select_from(Event)),
+        }
+
+
+def test_versions_follow_content_not_bytes(archive_url):
+    engine = open_archive(archive_url)
+    store = Store(engine)
+    v1 = report_page(views=1)
+    assert store.record(ok(v1, T0)) == "new"
+    # chrome only (counter, related links): same version, last-seen moves, no new bytes
+    before = counts(engine)
+    chrome = report_page(views=2, related=("新增的相关链接",))
+    assert store.record(ok(chrome, T0 + timedelta(days=1))) == "unchanged"
+    after = counts(engine)
+    assert after["versions"] == before["versions"] == 1
+    assert after["blob_bytes"] == before["blob_bytes"]
+    assert after["fetches"] == before["fetches"] + 1
+    # one number changes: a new version
+    revised = report_page([*PARAGRAPHS[:-1], PARAGRAPHS[-1].replace("213件", "215件")], views=3)
+    assert store.record(ok(revised, T0 + timedelta(days=2))) == "changed"
+    # back to the first content: a new version naming the one it returns to, no new bytes
+    blobs_before = counts(engine)["blobs"]
+    assert store.record(ok(report_page(views=4), T0 + timedelta(days=3))) == "reverted"
+    history = queries.history(engine, URL)
+    assert [h["version"] for h in history] == [1, 2, 3]
+    assert history[2]["returns_to"] == 1
+    assert history[2]["content_hash"] == history[0]["content_hash"]
+    assert history[0]["last_seen"] == (T0 + timedelta(days=1)).isoformat()
+    assert counts(engine)["blobs"] == blobs_before + 1  # the raw bytes differ (counter)
+    with Session(engine) as s:
+        kinds = [e.kind for e in s.scalars(select(Event).order_by(Event.id))]
+    assert kinds == ["new", "changed", "reverted"]
+
+
+def test_not_modified_gone_and_errors_keep_versions(archive_url):
+    engine = open_archive(archive_url)
+    store = Store(engine)
+    store.record(ok(report_page(), T0))
+    assert store.validators(URL) == ('"abc"', None)
+    assert store.record(FetchRecord(url=URL, outcome="not_modified", http_status=304,
+                                    fetched_at=T0 + timedelta(hours=1))) == "unchanged"
+    assert store.record(FetchRecord(url=URL, outcome="error", http_status=503,
+                                    error="HTTP 503", fetched_at=T0 + timedelta(hours=2))) \
+        == "failed"
+    page = queries.pages(engine)[0]
+    assert page["status"] == "error" and page["versions"] == 1
+    challenge = b"<html><script>document.cookie='__jsl_clearance=1';location.reload()</script></html>"
+    assert store.record(FetchRecord(url=URL, outcome="blocked", http_status=521, body=challenge,
+                                    evidence="challenge", fetched_at=T0 + timedelta(hours=3))) \
+        == "failed"
+    assert queries.pages(engine)[0]["versions"] == 1
+    assert store.record(FetchRecord(url=URL, outcome="gone", http_status=404,
+                                    fetched_at=T0 + timedelta(hours=4))) == "gone"
+    page = queries.pages(engine)[0]
+    assert page["status"] == "gone" and page["versions"] == 1
+    assert store.validators(URL) is None  # a gone page is fetched in full next time
+    fetches = queries.fetches(engine, URL)
+    assert [f["outcome"] for f in fetches] == ["ok", "not_modified", "error", "blocked", "gone"]
+    assert fetches[3]["evidence"] == "challenge"
+
+
+def test_rerun_after_kill_adds_no_duplicates(archive_url):
+    engine = open_archive(archive_url)
+    store = Store(engine)
+    record = ok(report_page(), T0)
+    store.record(record)
+    first = counts(engine)
+    # the same fetch stored again (a crawl killed after the commit and rerun)
+    assert store.record(ok(report_page(), T0 + timedelta(minutes=5))) == "unchanged"
+    again = counts(engine)
+    assert again["versions"] == first["versions"] and again["blobs"] == first["blobs"]
+    assert again["events"] == first["events"]
+
+
+def test_times_are_utc_aware_and_lineage_is_kept(archive_url):
+    engine = open_archive(archive_url)
+    Store(engine).record(ok(report_page(), T0))
+    with Session(engine) as s:
+        version = s.scalars(select(Version)).one()
+        assert version.first_seen.tzinfo is not None and version.first_seen == T0
+        assert version.parser_version == extractor_version()
+        assert s.get(Blob, version.blob_sha256) is not None
+
+
+def test_reparse_rederives_without_new_versions(archive_url):
+    engine = open_archive(archive_url)
+    store = Store(engine)
+    store.record(ok(report_page(), T0))
+    store.record(ok(report_page([*PARAGRAPHS, "新增一段。"]), T0 + timedelta(days=1)))
+    with Session(engine) as s, s.begin():
+        for version in s.scalars(select(Version)):
+            version.parser_version = "gongkai-parsers/0.0.1 trafilatura/0"
+            version.text = "stale text from an old parser"
+    summary = reparse_all(engine)
+    assert summary.versions == 2 and summary.failed == 0
+    with Session(engine) as s:
+        versions = list(s.scalars(select(Version).order_by(Version.number)))
+    assert len(versions) == 2
+    assert all(v.parser_version == extractor_version() for v in versions)
+    assert all("stale text" not in v.text and v.reparsed_at is not None for v in versions)
+    assert "新增一段。" in versions[1].text and "新增一段。" not in versions[0].text
+
+
+def test_nul_bytes_in_hostile_content_are_stored_safely(archive_url):
+    engine = open_archive(archive_url)
+    body = report_page([*PARAGRAPHS, "含有\x00空字符的段落内容，测试数据库是否能保存。"])
+    assert Store(engine).record(ok(body, T0)) == "new"
+    text = queries.version(engine, URL).text
+    assert "\x00" not in text and "空字符的段落" in text
