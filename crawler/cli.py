@@ -206,3 +206,7 @@ def demo(workdir: str, port: int) -> None:
     from gongkai.crawler.demo.tour import run_tour
 
     sys.exit(run_tour(Path(workdir), port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+# Quick start: `make demo` (offline tour) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/gongkai demo
+
+# As root (CI), a real PostgreSQL server is installed and started for the archive tests;
+# elsewhere set GONGKAI_TEST_PG to a server URL, or those tests report themselves skipped.
+test: setup
+	$(BIN)/ruff check .
+	@if [ -z "$$GONGKAI_TEST_PG" ] && [ "$$(id -u)" = 0 ]; then \
+		GONGKAI_TEST_PG=$$(bash .ci/postgres.sh) ; export GONGKAI_TEST_PG ; \
+	fi ; $(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m bench.crawl_bench
+
+clean:
+	rm -rf $(VENV) demo-output bench/out
