@@ -1,0 +1,146 @@
+"""``make bench``: crawl throughput, unchanged-recrawl cost and peak memory.
+
+Serves a generated site of report pages on 127.0.0.1 (its own process), then times
+(a) a bare Scrapy spider that only fetches and calls ``trafilatura.extract``, and
+(b) ``gongkai crawl`` archiving the same site into a fresh SQLite archive,
+then (c) ``gongkai crawl`` again over the unchanged site, with conditional requests.
+Prints pages/s, the ratio b/a, recrawl time / first crawl time, archive growth and peak RSS.
+Each figure is the median of ``--rounds`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from gongkai.archive.db import open_archive
+from gongkai.archive.queries import archive_size
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """(largest single process, whole process tree) resident memory in MB, from /proc."""
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        for child in children.read_text().split():
+            pids.append(int(child))
+    sizes = []
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return (max(sizes, default=0.0), sum(sizes))
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """Wall seconds, peak single-process RSS and peak tree RSS (MB), and stdout."""
+    peak = [0.0, 0.0]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            one, tree = tree_rss_mb(proc.pid)
+            peak[0], peak[1] = max(peak[0], one), max(peak[1], tree)
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return elapsed, peak[0], peak[1], out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gongkai.crawler.demo.server", "--port", str(port),
+         "--bench", str(args.pages)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/robots.txt", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        with urllib.request.urlopen(f"{base}/_listings.json", timeout=5) as response:
+            listings = [base + path for path in json.load(response)]
+        run_bench(args, listings)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def run_bench(args: argparse.Namespace, listings: list[str]) -> None:
+    bare, full, recrawl, growth = [], [], [], []
+    peaks: list[tuple[float, float]] = []
+    for round_no in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"sqlite:///{tmp}/bench.db"
+            config = Path(tmp) / "gongkai.toml"
+            config.write_text(
+                f'[archive]\nurl = "{db}"\n[crawl]\ndownload_delay = 0\n'
+                f"concurrency_per_domain = 8\nautothrottle = false\n"
+                f'[[sources]]\nid = "bench"\nname = "bench"\nmax_pages = {args.pages * 2}\n'
+                f"start_urls = {json.dumps(listings)}\n", encoding="utf-8")
+            t_bare, _, _, out = timed([sys.executable, "-m", "bench.bare_spider", *listings])
+            bare_pages = int(out.split()[-1])
+            t_full, one, tree, _ = timed([str(BIN / "gongkai"), "crawl", "--config", str(config)])
+            size1 = archive_size(open_archive(db))
+            t_re, _, _, _ = timed([str(BIN / "gongkai"), "crawl", "--config", str(config)])
+            size2 = archive_size(open_archive(db))
+            bare.append(bare_pages / t_bare)
+            full.append(size1["versions"] / t_full)
+            recrawl.append(t_re / t_full)
+            growth.append((size2["versions"] - size1["versions"],
+                           size2["blob_bytes"] - size1["blob_bytes"]))
+            peaks.append((one, tree))
+            print(f"round {round_no + 1}: bare {bare_pages} pages in {t_bare:.2f} s; "
+                  f"gongkai {size1['versions']} versions in {t_full:.2f} s; "
+                  f"recrawl {t_re:.2f} s, +{growth[-1][0]} versions, +{growth[-1][1]} body bytes; "
+                  f"peak RSS {one:.0f} MB (largest process), {tree:.0f} MB (all processes)",
+                  flush=True)
+    a, b = statistics.median(bare), statistics.median(full)
+    print(f"(a) bare scrapy + trafilatura.extract: {a:.1f} pages/s")
+    print(f"(b) gongkai crawl (parse + archive):   {b:.1f} pages/s")
+    print(f"ratio b/a: {b / a:.2f} (target >= 0.8)")
+    print(f"unchanged recrawl / first crawl time: {statistics.median(recrawl):.2f} (target <= 0.3)")
+    print(f"unchanged recrawl growth: {max(g[0] for g in growth)} versions, "
+          f"{max(g[1] for g in growth)} body bytes (target 0, 0)")
+    print(f"peak RSS: {max(p[0] for p in peaks):.0f} MB largest process, "
+          f"{max(p[1] for p in peaks):.0f} MB all processes (target < 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
