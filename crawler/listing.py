@@ -24,7 +24,9 @@ _TRS = re.compile(
     r"\s*['\"]([^'\"]+)['\"]\s*,\s*['\"]([^'\"]+)['\"]"
 )
 _NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|后一页|下一頁|下頁|next|›|»|>)\s*$", re.I)
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
 #: a listing declaring more pages than this is lying or broken
 MAX_TRS_PAGES = 200
 
@@ -37,12 +39,16 @@ class Link:
 
 def links(response: TextResponse) -> Iterator[Link]:
     """Every link of the page, Hanweb datastore records included, with its visible text."""
-    yield from _anchors(response.selector, response)
-    for script in response.xpath('//script[@type="text/xml"]/text()').getall():
-        if "<datastore" not in script and "<record" not in script:
-            continue
-        for fragment in _CDATA.findall(script):
+    if not _is_xml(response):
+        yield from _anchors(response.selector, response)
+    for store in _DATASTORE.findall(response.text):
+        for fragment in _RECORD.findall(store):
             yield from _anchors(Selector(text=fragment), response)
+
+
+def _is_xml(response: TextResponse) -> bool:
+    """Hanweb's dataproxy.jsp answers a bare ``<datastore>`` XML document."""
+    return response.text.lstrip()[:200].startswith(("<?xml", "<datastore"))
 
 
 def _anchors(selector: Selector, response: TextResponse) -> Iterator[Link]:
@@ -57,9 +63,14 @@ def _anchors(selector: Selector, response: TextResponse) -> Iterator[Link]:
 
 def next_pages(response: TextResponse) -> list[str]:
     """Further listing pages: "下一页" links, TRS script pagination, Hanweb next groups."""
-    found = [link.url for link in _anchors(response.selector, response)
-             if _NEXT_TEXT.match(link.text.split(" ")[0] if link.text else "")]
+    found = []
+    if not _is_xml(response):
+        found = [link.url for link in _anchors(response.selector, response)
+                 if _NEXT_TEXT.match(link.text.split(" ")[0] if link.text else "")]
     found.extend(trs_pages(response.text, response.url))
+    for store in _DATASTORE.findall(response.text):
+        for fragment in _NEXTGROUP.findall(store):
+            found.extend(link.url for link in _anchors(Selector(text=fragment), response))
     return found
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -143,9 +144,13 @@ class ReportSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def report_failed(self, failure: Failure) -> FetchedPage:
+    def report_failed(self, failure: Failure) -> FetchedPage | None:
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
+        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            # The site asked us not to: a policy, not a failure of the page.
+            self.crawler.stats.inc_value("gongkai/robots_forbidden")
+            return None
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         self.crawler.stats.inc_value(f"gongkai/fetch_error/{failure.type.__name__}")
         return FetchedPage(
