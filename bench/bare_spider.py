@@ -19,6 +19,7 @@ from scrapy.http import Response
 from gongkai.crawler import defaults, listing
 
 PATTERN = re.compile(defaults.REPORT_PATTERN)
+EXCLUDE = re.compile(defaults.EXCLUDE_PATTERN)
 
 
 class BareSpider(scrapy.Spider):
@@ -31,7 +32,7 @@ class BareSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         for link in listing.links(response):
-            if listing.is_report_link(link, PATTERN):
+            if listing.is_report_link(link, PATTERN, EXCLUDE):
                 yield scrapy.Request(link.url, callback=self.parse_report)
         for url in listing.next_pages(response):
             yield scrapy.Request(url, callback=self.parse)

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def crawl(source_ids: tuple[str, ...], log_level: str, as_json: bool, config: Co
         raise ConfigError(config.path or "<defaults>", "sources", "no sources configured")
     summaries = run_crawl(config, list(source_ids), log_level=log_level)
     if as_json:
-        emit_json([s.__dict__ for s in summaries])
+        emit_json([asdict(s) for s in summaries])
         return
     click.echo(f"{'source':<16} {'outcome':<11} {'pages':>6} {'new':>5} {'same':>5} "
                f"{'gone':>5} {'failed':>6} {'bytes':>10}")

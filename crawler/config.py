@@ -45,6 +45,7 @@ class SourceConfig:
     schedule: str | None = None
     allowed_domains: tuple[str, ...] = ()
     report_pattern: str = defaults.REPORT_PATTERN
+    exclude_pattern: str = defaults.EXCLUDE_PATTERN
     max_pages: int = defaults.MAX_PAGES
 
     @property
@@ -219,11 +220,8 @@ def _source(r: _Reader) -> SourceConfig:
     if schedule is not None and len(schedule.split()) not in (5, 6):
         raise ConfigError(r.path, r.key("schedule"),
                           f"expected a cron expression of 5 (or 6) fields, got {schedule!r}")
-    pattern = r.get("report_pattern", str, defaults.REPORT_PATTERN)
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ConfigError(r.path, r.key("report_pattern"), f"not a valid regex: {exc}") from None
+    pattern = _regex(r, "report_pattern", defaults.REPORT_PATTERN)
+    exclude = _regex(r, "exclude_pattern", defaults.EXCLUDE_PATTERN)
     source = SourceConfig(
         id=source_id,
         name=r.get("name", str, source_id),
@@ -232,10 +230,20 @@ def _source(r: _Reader) -> SourceConfig:
         schedule=schedule,
         allowed_domains=r.strings("allowed_domains"),
         report_pattern=pattern,
+        exclude_pattern=exclude,
         max_pages=_positive(r, "max_pages", int, defaults.MAX_PAGES, allow_zero=False),
     )
     r.done()
     return source
+
+
+def _regex(r: _Reader, name: str, default: str) -> str:
+    pattern = r.get(name, str, default)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(r.path, r.key(name), f"not a valid regex: {exc}") from None
+    return pattern
 
 
 def _alert(r: _Reader, source_ids: set[str]) -> AlertConfig:

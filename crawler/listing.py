@@ -85,8 +85,16 @@ def trs_pages(html: str, url: str) -> list[str]:
     return [urljoin(url, page) for page in pages]
 
 
-def is_report_link(link: Link, pattern: re.Pattern[str]) -> bool:
-    return bool(pattern.search(link.text))
+def is_report_link(link: Link, pattern: re.Pattern[str],
+                   exclude: re.Pattern[str] | None = None) -> bool:
+    """A report by its title, unless the title is a notice about reports."""
+    if not pattern.search(link.text):
+        return False
+    return exclude is None or not any(exclude.search(part) for part in _titles(link))
+
+
+def _titles(link: Link) -> list[str]:
+    return [link.text] if not link.text else [link.text, *link.text.split(" ")]
 
 
 def is_attachment(url: str) -> bool:

@@ -8,6 +8,7 @@ archived by its bytes with a warning and no text.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from typing import Literal
@@ -71,12 +72,36 @@ def _pdf(body: bytes) -> tuple[list[str], list[str]]:
         lines = [line for page in pages for line in (page.extract_text() or "").splitlines()]
     except PdfReadError as exc:
         raise ValueError(str(exc)) from exc
+    lines = join_wrapped(lines)
     warnings = []
     if len(reader.pages) > MAX_PDF_PAGES:
         warnings.append(f"pdf has {len(reader.pages)} pages; read the first {MAX_PDF_PAGES}")
     if not any(line.strip() for line in lines):
         warnings.append("pdf has no text layer (scanned images?)")
     return lines, warnings
+
+
+_PARAGRAPH_END = tuple("。！？；：!?;:」”）)")
+_HEADING = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])"
+)
+
+
+def join_wrapped(lines: list[str]) -> list[str]:
+    """Undo a PDF's hard line wrapping: Chinese sentences run on across lines until a
+    sentence end, and a heading (一、 (一) 1.) always starts a new paragraph."""
+    paragraphs: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if paragraphs and not paragraphs[-1].endswith(_PARAGRAPH_END) and not _HEADING.match(line):
+            previous = paragraphs[-1]
+            joiner = " " if previous[-1:].isascii() and line[:1].isascii() else ""
+            paragraphs[-1] = previous + joiner + line
+        else:
+            paragraphs.append(line)
+    return paragraphs
 
 
 def _docx(body: bytes) -> list[str]:

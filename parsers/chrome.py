@@ -71,3 +71,22 @@ def harvest_metadata(line: str) -> dict[str, str]:
         if value and META_LABELS[label] not in found:
             found[META_LABELS[label]] = value
     return found
+
+
+_WHITESPACE = re.compile(r"[\s\u3000\u00a0]+")
+
+
+def despace(text: str) -> str:
+    """Labels are often spaced out to align them (索　引　号, 文　　号)."""
+    return _WHITESPACE.sub("", text)
+
+
+def label_of(cell: str) -> str | None:
+    """The metadata key when a table cell is only a label such as ``索 引 号：``."""
+    return META_LABELS.get(despace(cell).rstrip(":："))
+
+
+def starts_chrome(text: str) -> bool:
+    """Whether an element's own text opens a piece of chrome (for pruning the DOM)."""
+    head = text.strip()[:MAX_CHROME_LINE]
+    return bool(head) and bool(_CHROME.match(head) or _META_LINE.match(despace(head[:12]) + " "))

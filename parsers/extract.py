@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+import lxml.etree
+import lxml.html
 import trafilatura
 
-from gongkai.parsers.chrome import harvest_metadata, is_chrome
+from gongkai.parsers.chrome import (
+    MAX_CHROME_LINE,
+    harvest_metadata,
+    is_chrome,
+    label_of,
+    starts_chrome,
+)
 
 
 @dataclass(slots=True)
@@ -20,9 +29,17 @@ class Extracted:
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
-    """Run trafilatura once (fast mode: its fallbacks double the cost and add chrome back)."""
+    """Prune chrome from the DOM, then run trafilatura once on the same tree (fast mode: its
+    fallbacks double the cost and add chrome back)."""
+    metadata: dict[str, str] = {}
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return Extracted(title=None, date=None, lines=[])
+    title = _first_heading(tree)
+    _prune(tree, metadata)
     doc = trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
         fast=True,
         include_tables=True,
@@ -33,13 +50,12 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         deduplicate=False,
     )
     if doc is None:
-        return Extracted(title=None, date=None, lines=[])
-    title = (doc.title or "").strip() or None
+        return Extracted(title=title, date=None, lines=[], metadata=metadata)
+    title = title or (doc.title or "").strip() or None
     lines: list[str] = []
-    metadata: dict[str, str] = {}
     for raw in (doc.text or "").splitlines():
         line = raw.strip()
-        if not line:
+        if not line or _SEPARATOR.match(line):
             continue
         # trafilatura writes table rows as "| a | b |"; a row may be a metadata header row.
         cells = [line]
@@ -55,6 +71,62 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         while lines and _same(lines[-1], title):
             lines.pop()
     return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata)
+
+
+_SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"
+_PRUNABLE = {"p", "div", "span", "li", "ul", "td", "tr", "table", "h2", "h3", "h4", "em",
+             "strong", "font", "a", "b", "label", "dd", "dt", "dl", "section"}
+
+
+def _first_heading(tree: lxml.html.HtmlElement) -> str | None:
+    for element in tree.iter("h1", "h2"):
+        text = " ".join(element.text_content().split())
+        if 4 <= len(text) <= 120:
+            return text
+    return None
+
+
+def _prune(tree: lxml.html.HtmlElement, metadata: dict[str, str]) -> None:
+    """Remove metadata header tables and short chrome blocks before extraction.
+
+    trafilatura keeps a page's 索引号/发布机构 table as body text and often keeps
+    breadcrumbs, counters and previous/next lines; their values change between crawls.
+    """
+    doomed: list[lxml.html.HtmlElement] = []
+    for table in tree.iter("table"):
+        cells = [c.text_content() for c in table.iter("td", "th")]
+        labels = [i for i, c in enumerate(cells) if label_of(c)]
+        if len(labels) >= 2 and len(labels) * 2 >= len(cells) // 2:
+            for i in labels:
+                value = cells[i + 1].strip() if i + 1 < len(cells) else ""
+                key = label_of(cells[i])
+                if key and value and not label_of(value):
+                    metadata.setdefault(key, " ".join(value.split()))
+            doomed.append(table)
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag not in _PRUNABLE:
+            continue
+        if element.text and starts_chrome(element.text):
+            doomed.append(_chrome_block(element))
+    for element in doomed:
+        if element.getparent() is not None:
+            for key, value in harvest_metadata(" ".join(element.text_content().split())).items():
+                metadata.setdefault(key, value)
+            element.drop_tree()
+
+
+def _chrome_block(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The element, or an ancestor that holds nothing but this chrome (e.g. ``<p>上一篇：<a>``)."""
+    text = " ".join(element.text_content().split())
+    for _ in range(2):
+        parent = element.getparent()
+        if parent is None or parent.tag not in _PRUNABLE:
+            break
+        parent_text = " ".join(parent.text_content().split())
+        if len(parent_text) > MAX_CHROME_LINE or not parent_text.startswith(text[:4]):
+            break
+        element, text = parent, parent_text
+    return element
 
 
 def _drop(cell: str, metadata: dict[str, str]) -> bool:

@@ -9,6 +9,7 @@ from scrapy.http import HtmlResponse
 from gongkai.crawler import defaults, listing
 
 PATTERN = re.compile(defaults.REPORT_PATTERN)
+EXCLUDE = re.compile(defaults.EXCLUDE_PATTERN)
 
 
 def response(url: str, html: str, encoding: str = "utf-8") -> HtmlResponse:
@@ -49,10 +50,12 @@ def test_next_link_and_report_titles_in_either_script():
         '<a href="c.html">靖江市人民政府2017年度政府信息公开报告</a>'
         '<a href="d.html">大余縣2019年政府信息公開工作年度報告</a>'
         '<a href="e.html">关于印发政务公开工作要点的通知</a>'
+        '<a href="f.html">关于做好2017年政府信息公开工作年度报告编制发布工作的通知</a>'
+        '<a href="g.html" title="关于开展2019年度政府信息公开工作年度报告检查的通知">关于开展2019年度…</a>'
         '<a href="list_2.html">下一页</a><a href="list_9.html">尾页</a>',
     )
     found = [link.url.rsplit("/", 1)[1] for link in listing.links(page)
-             if listing.is_report_link(link, PATTERN)]
+             if listing.is_report_link(link, PATTERN, EXCLUDE)]
     assert found == ["a.html", "b.html", "c.html", "d.html"]
     assert listing.next_pages(page) == ["http://www.example.gov.cn/ndbg/list_2.html"]
 

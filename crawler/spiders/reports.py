@@ -37,8 +37,11 @@ class ReportSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.sources = {s.id: s for s in sources}
         self.patterns = {s.id: re.compile(s.report_pattern) for s in sources}
+        self.excludes = {s.id: re.compile(s.exclude_pattern) for s in sources}
         self.run_ids = run_ids or {}
         self.reports_requested: Counter[str] = Counter()
+        self.seen_reports: set[str] = set()
+        self.listing_urls: set[str] = set()
         self.listings_requested: Counter[str] = Counter()
         self.store: Store | None = None
 
@@ -57,9 +60,12 @@ class ReportSpider(scrapy.Spider):
 
     # -- listings -------------------------------------------------------------------------
     def _listing_request(self, source: SourceConfig, url: str) -> scrapy.Request | None:
+        if url in self.listing_urls:
+            return None
         if self.listings_requested[source.id] >= defaults.MAX_LISTING_PAGES:
             return None
         self.listings_requested[source.id] += 1
+        self.listing_urls.add(url)
         return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
                               meta={"source": source.id}, priority=10)
 
@@ -69,17 +75,19 @@ class ReportSpider(scrapy.Spider):
             self.logger.warning("listing %s is not a text page", response.url)
             self.crawler.stats.inc_value("gongkai/listing_not_text")
             return
-        pattern = self.patterns[source.id]
-        for link in listing.links(response):
-            if not listing.in_domains(link.url, source.domains):
-                continue
-            if listing.is_report_link(link, pattern):
-                request = self._report_request(source, link.url, "report", None)
-                if request is not None:
-                    yield request
+        # Next pages first, so that a link back to a listing (a breadcrumb titled
+        # "政府信息公开年报") is known as a listing before report links are picked.
         for url in listing.next_pages(response):
             if listing.in_domains(url, source.domains) and url != response.url:
                 request = self._listing_request(source, url)
+                if request is not None:
+                    yield request
+        pattern, exclude = self.patterns[source.id], self.excludes[source.id]
+        for link in listing.links(response):
+            if link.url in self.listing_urls or not listing.in_domains(link.url, source.domains):
+                continue
+            if listing.is_report_link(link, pattern, exclude):
+                request = self._report_request(source, link.url, "report", None)
                 if request is not None:
                     yield request
 
@@ -92,10 +100,13 @@ class ReportSpider(scrapy.Spider):
     # -- reports ------------------------------------------------------------------------
     def _report_request(self, source: SourceConfig, url: str, kind: str,
                         parent: str | None) -> scrapy.Request | None:
+        if url in self.seen_reports:
+            return None
         if self.reports_requested[source.id] >= source.max_pages:
             self.crawler.stats.inc_value("gongkai/max_pages_reached")
             return None
         self.reports_requested[source.id] += 1
+        self.seen_reports.add(url)
         headers = {}
         validators = self.store.validators(url) if self.store else None
         if validators:
@@ -106,6 +117,8 @@ class ReportSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = last_modified
         return scrapy.Request(
             url, headers=headers, callback=self.parse_report, errback=self.report_failed,
+            # deduplicated above; the dupe filter would silently swallow a redirect loop
+            dont_filter=True,
             meta={"source": source.id, "kind": kind, "parent": parent,
                   "handle_httpstatus_list": HANDLED_STATUSES, "started": time.monotonic()},
         )

@@ -1,0 +1,192 @@
+"""End to end: `gongkai crawl` (a real process, a real reactor) against the bundled sample
+site served on 127.0.0.1, into a real archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gongkai.archive import queries
+from gongkai.archive.db import open_archive
+from gongkai.crawler.demo.server import serve
+from gongkai.crawler.demo.site import add_traps, build_demo_site
+
+DELAY = 0.2
+
+
+def write_config(tmp_path: Path, db: str, base: str, listings: list[str], **crawl: object) -> Path:
+    settings = {"download_delay": DELAY, "concurrency_per_domain": 2, "timeout": 3,
+                "retries": 1, "parse_workers": 1, **crawl}
+    lines = [f'[archive]\nurl = "{db}"\n[crawl]']
+    lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
+    for path in listings:
+        style = path.strip("/").split("/")[0]
+        lines.append(f'[[sources]]\nid = "{style}"\nname = "{style}"\n'
+                     f'start_urls = ["{base}{path}"]')
+    config = tmp_path / "gongkai.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def gongkai(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gongkai.crawler.cli", *args, "--config",
+                           str(config)], capture_output=True, text=True, timeout=300)
+
+
+def crawl(config: Path) -> dict[str, dict]:
+    result = gongkai(config, "crawl", "--json")
+    assert result.returncode == 0, result.stderr
+    return {run["source"]: run for run in json.loads(result.stdout)}
+
+
+def by_url(pages: list[dict], base: str) -> dict[str, dict]:
+    return {p["url"].removeprefix(base): p for p in pages}
+
+
+def test_crawl_archive_recrawl_revise_remove(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with serve(site) as server:
+        base = server.base_url
+        config = write_config(tmp_path, db, base, site.listings)
+        runs = crawl(config)
+        assert {r["outcome"] for r in runs.values()} == {"ok"}
+        engine = open_archive(db)
+        pages = by_url(json.loads(gongkai(config, "pages", "--json").stdout), base)
+        # every report, through every kind of pagination, and nothing else
+        assert set(pages) == set(site.reports)
+        assert all(p["status"] == "live" and p["versions"] == 1 for p in pages.values())
+        requested = server.log.paths()
+        assert "/robots.txt" in requested
+        assert not any(p in requested for p in site.forbidden)
+        assert not set(site.non_reports) & set(requested)
+        for path, info in site.info.items():
+            text = queries.version(engine, base + path).text
+            for sentence in info.key_sentences:
+                sentence = sentence.replace("\t", " | ")
+                expected = sentence if info.script == "hans" else _simplified(sentence)
+                assert expected in text, (path, sentence)
+            assert "浏览次数" not in text and "版权所有" not in text
+        # politeness, measured at the server: one site, never faster than the delay allows
+        times = sorted(t for t, _, _ in server.log.snapshot())
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert min(gaps) >= DELAY * 0.5 * 0.5, min(gaps)
+
+        # unchanged recrawl: conditional requests, no new versions, no new bytes
+        size = queries.archive_size(engine)
+        server.log.clear()
+        runs = crawl(config)
+        assert sum(r["new_versions"] for r in runs.values()) == 0
+        assert sum(r["unchanged"] for r in runs.values()) == len(site.reports)
+        statuses = [s for _, req, s in server.log.snapshot() if req[4:] in site.reports]
+        assert statuses and set(statuses) == {"304"}
+        after = queries.archive_size(engine)
+        assert after["versions"] == size["versions"] and after["blob_bytes"] == size["blob_bytes"]
+
+        # a revised figure makes a version; chrome changes and a removal do not
+        revised, chrome_only, removed = _three_html_reports(site)
+        site.change_number(revised, "213", "215")
+        site.change_chrome(chrome_only)
+        site.remove(removed)
+        crawl(config)
+        pages = by_url(json.loads(gongkai(config, "pages", "--json").stdout), base)
+        assert pages[revised]["versions"] == 2
+        assert pages[chrome_only]["versions"] == 1 and pages[chrome_only]["status"] == "live"
+        assert pages[removed] == {**pages[removed], "status": "gone", "versions": 1}
+        history = json.loads(gongkai(config, "history", base + revised, "--json").stdout)
+        assert [h["version"] for h in history] == [1, 2]
+        assert set(history[0]) >= {"version", "first_seen", "last_seen", "content_hash", "title"}
+        assert "215" in queries.version(engine, base + revised, 2).text
+
+
+def _three_html_reports(site) -> tuple[str, str, str]:
+    with_213 = next(p for p, i in site.info.items() if "213" in i.text and p.endswith(".html"))
+    others = [p for p, i in site.info.items() if p.endswith(".html") and p != with_213]
+    return with_213, others[0], others[1]
+
+
+def _simplified(text: str) -> str:
+    from gongkai.parsers.script import to_simplified
+
+    return to_simplified(text)
+
+
+def test_broken_pages_are_recorded_and_the_crawl_goes_on(tmp_path):
+    site = build_demo_site()
+    traps = add_traps(site, slow_seconds=6, oversize_bytes=8 * 1024 * 1024)
+    traps.pop("listing")
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with serve(site) as server:
+        base = server.base_url
+        config = write_config(tmp_path, db, base, ["/traps/index.html", *site.listings],
+                              download_delay=0, max_response_mb=4, timeout=2, retries=0)
+        runs = crawl(config)
+        assert runs["traps"]["failed"] == len(traps) - 1  # truncated HTML still parses
+        engine = open_archive(db)
+        outcome = {}
+        for name, path in traps.items():
+            fetches = queries.fetches(engine, base + path)
+            assert len(fetches) == 1, name
+            outcome[name] = (fetches[0]["outcome"], fetches[0]["error"] or "")
+        assert outcome["server_error"][0] == "error" and "500" in outcome["server_error"][1]
+        assert outcome["redirect_home"][0] == "moved"
+        assert outcome["waf_412"][0] == outcome["js_challenge"][0] == "blocked"
+        assert outcome["challenge_521"][0] == outcome["login_wall"][0] == "blocked"
+        assert outcome["soft_404"] == ("error", outcome["soft_404"][1])
+        assert "页面不存在" in outcome["soft_404"][1]
+        assert "empty" in outcome["empty"][1]
+        assert "binary" in outcome["binary"][1]
+        assert "Timeout" in outcome["slow"][1] or "timeout" in outcome["slow"][1].lower()
+        assert outcome["redirect_loop"][0] == outcome["reset"][0] == "error"
+        assert outcome["oversized"][0] == "error"
+        assert outcome["truncated_html"][0] == "ok"
+        pages = by_url(queries.pages(engine), base)
+        for name, path in traps.items():
+            if name != "truncated_html":
+                assert pages[path]["versions"] == 0, name
+        # the broken site did not stop the others
+        assert all(pages[p]["versions"] == 1 for p in site.reports)
+
+
+def test_killed_crawl_resumes_without_duplicates(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings, download_delay=0.6)
+        proc = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "crawl",
+                                 "--config", str(config)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        engine = open_archive(db)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if queries.archive_size(engine)["versions"] >= 2:
+                break
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        partial = queries.archive_size(engine)["versions"]
+        assert 2 <= partial < len(site.reports)
+        crawl(config)
+        pages = queries.pages(engine)
+        assert len(pages) == len(site.reports)
+        assert all(p["versions"] == 1 for p in pages)
+
+
+@pytest.mark.parametrize("archive_url", ["postgresql"], indirect=True)
+def test_crawl_into_postgresql(tmp_path, archive_url):
+    site = build_demo_site()
+    with serve(site) as server:
+        config = write_config(tmp_path, archive_url, server.base_url, site.listings,
+                              download_delay=0)
+        crawl(config)
+        runs = crawl(config)
+        assert sum(r["unchanged"] for r in runs.values()) == len(site.reports)
+        pages = queries.pages(open_archive(archive_url))
+        assert len(pages) == len(site.reports) and all(p["versions"] == 1 for p in pages)
