@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,15 @@ Outcome = Literal["ok", "not_modified", "gone", "moved", "blocked", "error"]
 Stored = Literal["new", "changed", "reverted", "unchanged", "gone", "failed"]
 #: Evidence bodies (block pages, wrong redirects) are kept up to this size.
 MAX_EVIDENCE_BYTES = 256 * 1024
+
+
+@dataclass(slots=True)
+class KnownPage:
+    url: str
+    #: validators of the fetch behind the current version; None when a full fetch is needed
+    etag: str | None
+    last_modified: str | None
+    attachments: list[str]
 
 
 @dataclass(slots=True)
@@ -101,28 +110,32 @@ class Store:
             return run
 
     # -- pages -------------------------------------------------------------------------
-    def validators(self, url: str) -> tuple[str | None, str | None] | None:
-        """ETag and Last-Modified of the fetch behind the page's current version, for a
-        conditional request; None when a full fetch is needed."""
+    def known_pages(self, source_ids: list[str]) -> dict[str, KnownPage]:
+        """What a crawl needs to know of the pages it may meet, read in one query at start:
+        the validators for conditional requests and the attachments of each report."""
         with Session(self.engine) as s:
-            page = s.scalar(select(Page).where(Page.url == url))
-            if page is None or page.current_version is None or page.status == "gone":
-                return None
-            row = s.execute(
-                select(Fetch.etag, Fetch.last_modified)
-                .where(Fetch.page_id == page.id, Fetch.outcome.in_(("ok", "not_modified")))
-                .order_by(Fetch.id.desc())
-                .limit(1)
-            ).first()
-            if row is None or (row.etag is None and row.last_modified is None):
-                return None
-            return row.etag, row.last_modified
-
-    def attachments_of(self, url: str) -> list[str]:
-        """Attachment URLs archived under a report page, re-checked when the page is a 304."""
-        with Session(self.engine) as s:
-            parent = select(Page.id).where(Page.url == url).scalar_subquery()
-            return list(s.scalars(select(Page.url).where(Page.parent_id == parent)))
+            latest = (
+                select(Fetch.page_id, func.max(Fetch.id).label("fetch_id"))
+                .where(Fetch.outcome.in_(("ok", "not_modified")))
+                .group_by(Fetch.page_id)
+                .subquery()
+            )
+            rows = s.execute(
+                select(Page.id, Page.url, Page.parent_id, Page.status, Page.current_version,
+                       Fetch.etag, Fetch.last_modified)
+                .outerjoin(latest, latest.c.page_id == Page.id)
+                .outerjoin(Fetch, Fetch.id == latest.c.fetch_id)
+                .where(Page.source_id.in_(source_ids))
+            ).all()
+        known = {row.url: KnownPage(row.url, None, None, []) for row in rows}
+        by_id = {row.id: row.url for row in rows}
+        for row in rows:
+            page = known[row.url]
+            if row.current_version is not None and row.status != "gone":
+                page.etag, page.last_modified = row.etag, row.last_modified
+            if row.parent_id in by_id:
+                known[by_id[row.parent_id]].attachments.append(row.url)
+        return known
 
     def record(self, rec: FetchRecord) -> Stored:
         """Store one fetch and what follows from it, atomically."""

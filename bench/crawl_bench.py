@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from gongkai.archive.db import open_archive
@@ -82,20 +81,18 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gongkai.crawler.demo.server", "--port", str(port),
-         "--bench", str(args.pages)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+        [sys.executable, "-m", "gongkai.crawler.demo.server", "--port", str(free_port()),
+         "--bench", str(args.pages)], stdout=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{base}/robots.txt", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        with urllib.request.urlopen(f"{base}/_listings.json", timeout=5) as response:
-            listings = [base + path for path in json.load(response)]
+        assert server.stdout is not None
+        listings = []
+        for line in server.stdout:
+            if line.startswith("listing "):
+                listings.append(line.split()[1])
+            elif "reports," in line:
+                print(f"site: {line.strip()}, {len(listings)} listings", flush=True)
+                break
         run_bench(args, listings)
     finally:
         server.terminate()

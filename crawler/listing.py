@@ -9,6 +9,7 @@ is one more function, not a longer parse method.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,6 +96,25 @@ def is_report_link(link: Link, pattern: re.Pattern[str],
 
 def _titles(link: Link) -> list[str]:
     return [link.text] if not link.text else [link.text, *link.text.split(" ")]
+
+
+_ATTACHMENT_HREF = re.compile(
+    rb"""href\s*=\s*["']?([^"'\s>]+?\.(?:pdf|docx?|xlsx?|wps|et)(?:\?[^"'\s>]*)?)["'\s>]""",
+    re.I,
+)
+
+
+def attachment_links(body: bytes, url: str) -> list[str]:
+    """Attachment links of a report page, found in the raw bytes: decoding and parsing a whole
+    report page on the reactor thread just for these would cost as much as extraction."""
+    found = []
+    for raw in _ATTACHMENT_HREF.findall(body):
+        try:
+            href = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            href = raw.decode("gb18030", "replace")
+        found.append(urljoin(url, html.unescape(href.strip())))
+    return list(dict.fromkeys(found))
 
 
 def is_attachment(url: str) -> bool:

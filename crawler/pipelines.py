@@ -47,6 +47,9 @@ class ParsePipeline:
 
     def open_spider(self) -> None:
         self.pool = self._new_pool()
+        # Backpressure: a page waits here, not in the pool's queue, so its parse timeout
+        # measures parsing, and Scrapy stops downloading while the parsers are busy.
+        self.slots = asyncio.Semaphore(max(self.workers, 1) * 2)
 
     def _new_pool(self) -> Executor:
         if self.workers == 0:
@@ -62,9 +65,10 @@ class ParsePipeline:
         if item.outcome != "ok" or item.body is None:
             return item
         assert self.pool is not None
-        future = self.pool.submit(_parse, item.body, item.url, item.headers)
         try:
-            item.report = await asyncio.wait_for(asyncio.wrap_future(future), PARSE_TIMEOUT)
+            async with self.slots:
+                future = self.pool.submit(_parse, item.body, item.url, item.headers)
+                item.report = await asyncio.wait_for(asyncio.wrap_future(future), PARSE_TIMEOUT)
         except ParseError as exc:
             self._fail(item, str(exc), "parse_error")
         except TimeoutError:

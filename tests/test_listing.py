@@ -66,3 +66,15 @@ def test_domains_and_attachments():
     assert not listing.in_domains("javascript:alert(1)", ("czs.gov.cn",))
     assert listing.is_attachment("http://x/files/2019年报.PDF")
     assert not listing.is_attachment("http://x/files/report.html")
+
+
+def test_attachment_links_from_raw_bytes():
+    body = (
+        '<p>附件：<a href="/files/2019年报.pdf">2019年度报告.pdf</a>'
+        '<a href=\'tongji.XLSX?v=2\'>统计表</a> <a href="a.html">正文</a>'
+        '<a href="/files/2019年报.pdf">again</a></p>'
+    ).encode("gbk")
+    assert listing.attachment_links(body, "http://www.example.gov.cn/ndbg/t1.html") == [
+        "http://www.example.gov.cn/files/2019年报.pdf",
+        "http://www.example.gov.cn/ndbg/tongji.XLSX?v=2",
+    ]

@@ -21,6 +21,7 @@ T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
 def ok(body: bytes, at: datetime, **kw) -> FetchRecord:
     return FetchRecord(url=URL, outcome="ok", fetched_at=at, http_status=200, body=body,
+                       source_id=kw.pop("source_id", "czs"),
                        size=len(body), etag=kw.pop("etag", '"abc"'),
                        report=parse(body, URL, {}), content_type="text/html", **kw)
 
@@ -38,6 +39,7 @@ def counts(engine) -> dict[str, int]:
 
 def test_versions_follow_content_not_bytes(archive_url):
     engine = open_archive(archive_url)
+    Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     store = Store(engine)
     v1 = report_page(views=1)
     assert store.record(ok(v1, T0)) == "new"
@@ -69,8 +71,10 @@ def test_versions_follow_content_not_bytes(archive_url):
 def test_not_modified_gone_and_errors_keep_versions(archive_url):
     engine = open_archive(archive_url)
     store = Store(engine)
+    store.sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     store.record(ok(report_page(), T0))
-    assert store.validators(URL) == ('"abc"', None)
+    known = Store(engine).known_pages(["czs"])[URL]
+    assert (known.etag, known.last_modified) == ('"abc"', None)
     assert store.record(FetchRecord(url=URL, outcome="not_modified", http_status=304,
                                     fetched_at=T0 + timedelta(hours=1))) == "unchanged"
     assert store.record(FetchRecord(url=URL, outcome="error", http_status=503,
@@ -87,7 +91,8 @@ def test_not_modified_gone_and_errors_keep_versions(archive_url):
                                     fetched_at=T0 + timedelta(hours=4))) == "gone"
     page = queries.pages(engine)[0]
     assert page["status"] == "gone" and page["versions"] == 1
-    assert store.validators(URL) is None  # a gone page is fetched in full next time
+    gone = store.known_pages(["czs"])[URL]
+    assert gone.etag is None and gone.last_modified is None  # fetched in full next time
     fetches = queries.fetches(engine, URL)
     assert [f["outcome"] for f in fetches] == ["ok", "not_modified", "error", "blocked", "gone"]
     assert fetches[3]["evidence"] == "challenge"
@@ -95,6 +100,7 @@ def test_not_modified_gone_and_errors_keep_versions(archive_url):
 
 def test_rerun_after_kill_adds_no_duplicates(archive_url):
     engine = open_archive(archive_url)
+    Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     store = Store(engine)
     record = ok(report_page(), T0)
     store.record(record)
@@ -108,6 +114,7 @@ def test_rerun_after_kill_adds_no_duplicates(archive_url):
 
 def test_times_are_utc_aware_and_lineage_is_kept(archive_url):
     engine = open_archive(archive_url)
+    Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     Store(engine).record(ok(report_page(), T0))
     with Session(engine) as s:
         version = s.scalars(select(Version)).one()
@@ -118,6 +125,7 @@ def test_times_are_utc_aware_and_lineage_is_kept(archive_url):
 
 def test_reparse_rederives_without_new_versions(archive_url):
     engine = open_archive(archive_url)
+    Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     store = Store(engine)
     store.record(ok(report_page(), T0))
     store.record(ok(report_page([*PARAGRAPHS, "新增一段。"]), T0 + timedelta(days=1)))
@@ -137,6 +145,7 @@ def test_reparse_rederives_without_new_versions(archive_url):
 
 def test_nul_bytes_in_hostile_content_are_stored_safely(archive_url):
     engine = open_archive(archive_url)
+    Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     body = report_page([*PARAGRAPHS, "含有\x00空字符的段落内容，测试数据库是否能保存。"])
     assert Store(engine).record(ok(body, T0)) == "new"
     text = queries.version(engine, URL).text

@@ -21,7 +21,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from gongkai.archive.db import open_archive
-from gongkai.archive.store import Store
+from gongkai.archive.store import KnownPage, Store
 from gongkai.crawler import defaults, listing
 from gongkai.crawler.config import SourceConfig
 from gongkai.crawler.items import FetchedPage
@@ -43,12 +43,14 @@ class ReportSpider(scrapy.Spider):
         self.seen_reports: set[str] = set()
         self.listing_urls: set[str] = set()
         self.listings_requested: Counter[str] = Counter()
-        self.store: Store | None = None
+        self.known: dict[str, KnownPage] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.store = Store(open_archive(crawler.settings["GONGKAI_ARCHIVE_URL"]))
+        # One query now instead of one per request on the reactor thread.
+        store = Store(open_archive(crawler.settings["GONGKAI_ARCHIVE_URL"]))
+        spider.known = store.known_pages(list(spider.sources))
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -108,13 +110,11 @@ class ReportSpider(scrapy.Spider):
         self.reports_requested[source.id] += 1
         self.seen_reports.add(url)
         headers = {}
-        validators = self.store.validators(url) if self.store else None
-        if validators:
-            etag, last_modified = validators
-            if etag:
-                headers["If-None-Match"] = etag
-            if last_modified:
-                headers["If-Modified-Since"] = last_modified
+        known = self.known.get(url)
+        if known is not None and known.etag:
+            headers["If-None-Match"] = known.etag
+        if known is not None and known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
         return scrapy.Request(
             url, headers=headers, callback=self.parse_report, errback=self.report_failed,
             # deduplicated above; the dupe filter would silently swallow a redirect loop
@@ -141,19 +141,14 @@ class ReportSpider(scrapy.Spider):
             duration_ms=_elapsed(meta), evidence=verdict.evidence,
             error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
         )
-        if ok and isinstance(response, TextResponse) and meta["kind"] == "report":
-            yield from self._attachments(source, response, requested)
-        elif verdict.outcome == "not_modified" and self.store is not None:
-            for url in self.store.attachments_of(requested):
+        attachments: list[str] = []
+        if ok and meta["kind"] == "report" and isinstance(response, TextResponse):
+            attachments = listing.attachment_links(response.body, response.url)
+        elif verdict.outcome == "not_modified" and requested in self.known:
+            attachments = self.known[requested].attachments
+        for url in attachments:
+            if listing.in_domains(url, source.domains):
                 request = self._report_request(source, url, "attachment", requested)
-                if request is not None:
-                    yield request
-
-    def _attachments(self, source: SourceConfig, response: TextResponse,
-                     parent: str) -> Iterator[scrapy.Request]:
-        for link in listing.links(response):
-            if listing.is_attachment(link.url) and listing.in_domains(link.url, source.domains):
-                request = self._report_request(source, link.url, "attachment", parent)
                 if request is not None:
                     yield request
 
