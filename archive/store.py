@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gongkai.archive.content import COMPRESSION, clean, compress, version_meta
@@ -76,6 +77,36 @@ def _insert_ignore(session: Session, model: type[Blob], values: dict[str, Any]) 
             return
         stmt = model.__table__.insert().values(values)
     session.execute(stmt)
+
+
+#: first errors kept on a run row, for `gongkai status`
+MAX_RUN_ERRORS = 20
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Run counters of one batch, written with one UPDATE instead of one per page."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, rec: FetchRecord, stored: Stored) -> None:
+        column = {"new": "new_versions", "changed": "new_versions", "reverted": "new_versions",
+                  "unchanged": "unchanged", "gone": "gone"}.get(stored, "failed")
+        for key, n in (("pages", 1), ("bytes", rec.size or 0), (column, 1)):
+            self.counts[key] = self.counts.get(key, 0) + n
+        if stored == "failed":
+            self.errors.append(f"{rec.url}: {rec.outcome}: {rec.error or ''}"[:500])
+
+    def apply(self, s: Session, run_id: int) -> None:
+        run = Run.__table__.c
+        s.execute(update(Run.__table__).where(run.id == run_id)
+                  .values({key: run[key] + n for key, n in self.counts.items()}))
+        if self.errors:
+            row = s.get_one(Run, run_id)
+            room = MAX_RUN_ERRORS - len(row.errors)
+            if room > 0:
+                row.errors = [*row.errors, *self.errors[:room]]
 
 
 class Store:
@@ -139,21 +170,45 @@ class Store:
 
     def record(self, rec: FetchRecord) -> Stored:
         """Store one fetch and what follows from it, atomically."""
+        result = self.record_many([rec])[0]
+        if isinstance(result, SQLAlchemyError):
+            raise result
+        return result
+
+    def record_many(self, recs: list[FetchRecord]) -> list[Stored | SQLAlchemyError]:
+        """Store a batch of fetches in one transaction, each page atomic on its own (a
+        savepoint): one page that cannot be stored is reported and the others are kept."""
+        results: list[Stored | SQLAlchemyError] = []
         with Session(self.engine) as s, s.begin():
-            page = self._page(s, rec)
-            fetch = Fetch(
-                page_id=page.id, run_id=rec.run_id, fetched_at=rec.fetched_at,
-                final_url=rec.final_url, http_status=rec.http_status, outcome=rec.outcome,
-                etag=clean(rec.etag), last_modified=clean(rec.last_modified), size=rec.size,
-                duration_ms=rec.duration_ms, error=clean(rec.error),
-                evidence=clean(rec.evidence),
-                body_sha256=hashlib.sha256(rec.body).hexdigest() if rec.body is not None else None,
-            )
-            stored = self._apply(s, page, rec, fetch)
-            s.add(fetch)
-            if rec.run_id is not None:
-                self._count(s, rec, stored)
-            return stored
+            tally: dict[int, _Tally] = {}
+            for rec in recs:
+                try:
+                    with s.begin_nested():
+                        stored = self._record(s, rec)
+                except SQLAlchemyError as exc:
+                    log.error("cannot store %s", rec.url, exc_info=True)
+                    results.append(exc)
+                    continue
+                results.append(stored)
+                if rec.run_id is not None:
+                    tally.setdefault(rec.run_id, _Tally()).add(rec, stored)
+            for run_id, counts in tally.items():
+                counts.apply(s, run_id)
+        return results
+
+    def _record(self, s: Session, rec: FetchRecord) -> Stored:
+        page = self._page(s, rec)
+        fetch = Fetch(
+            page_id=page.id, run_id=rec.run_id, fetched_at=rec.fetched_at,
+            final_url=rec.final_url, http_status=rec.http_status, outcome=rec.outcome,
+            etag=clean(rec.etag), last_modified=clean(rec.last_modified), size=rec.size,
+            duration_ms=rec.duration_ms, error=clean(rec.error),
+            evidence=clean(rec.evidence),
+            body_sha256=hashlib.sha256(rec.body).hexdigest() if rec.body is not None else None,
+        )
+        stored = self._apply(s, page, rec, fetch)
+        s.add(fetch)
+        return stored
 
     def _page(self, s: Session, rec: FetchRecord) -> Page:
         page = s.scalar(select(Page).where(Page.url == rec.url))
@@ -236,8 +291,9 @@ class Store:
     def _touch(self, s: Session, page: Page, when: datetime) -> None:
         page.status = "live"
         page.last_seen = when
-        s.execute(update(Version)
-                  .where(Version.page_id == page.id, Version.number == page.current_version)
+        table = Version.__table__.c
+        s.execute(update(Version.__table__)  # Core: the ORM bulk path costs more than the row
+                  .where(table.page_id == page.id, table.number == page.current_version)
                   .values(last_seen=when))
 
     def _blob(self, s: Session, body: bytes, content_type: str | None) -> str:
@@ -247,21 +303,5 @@ class Store:
             "data": compress(body), "content_type": content_type, "created": utcnow(),
         })
         return digest
-
-    def _count(self, s: Session, rec: FetchRecord, stored: Stored) -> None:
-        values: dict[str, Any] = {"pages": Run.pages + 1, "bytes": Run.bytes + (rec.size or 0)}
-        if stored in ("new", "changed", "reverted"):
-            values["new_versions"] = Run.new_versions + 1
-        elif stored == "unchanged":
-            values["unchanged"] = Run.unchanged + 1
-        elif stored == "gone":
-            values["gone"] = Run.gone + 1
-        else:
-            values["failed"] = Run.failed + 1
-        s.execute(update(Run).where(Run.id == rec.run_id).values(**values))
-        if stored == "failed":
-            run = s.get_one(Run, rec.run_id)
-            if len(run.errors) < 20:
-                run.errors = [*run.errors, f"{rec.url}: {rec.outcome}: {rec.error or ''}"[:500]]
 
 

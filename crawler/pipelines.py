@@ -85,11 +85,16 @@ class ParsePipeline:
 
 
 class ArchivePipeline:
+    """Stores items in batches: whatever arrived while the last batch was written goes into
+    the next transaction, one savepoint per page, on one writer thread."""
+
     def __init__(self, crawler: Crawler, url: str) -> None:
         self.crawler = crawler
         self.url = url
         self.store: Store | None = None
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
+        self.pending: list[tuple[FetchRecord, asyncio.Future[object]]] = []
+        self.flushing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -102,10 +107,41 @@ class ArchivePipeline:
         self.writer.shutdown(wait=True)
 
     async def process_item(self, item: FetchedPage) -> FetchedPage:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[object] = loop.create_future()
+        self.pending.append((self._record(item), done))
+        if not self.flushing:
+            self.flushing = True
+            loop.create_task(self._flush())
+        stored = await done
+        if isinstance(stored, Exception):
+            self.crawler.stats.inc_value("gongkai/store_error")
+            item.outcome, item.error = "error", f"not stored: {stored}"
+        else:
+            self.crawler.stats.inc_value(f"gongkai/stored/{stored}")
+        item.body = None  # the bytes are in the archive now; free them
+        return item
+
+    async def _flush(self) -> None:
         assert self.store is not None
-        spider = self.crawler.spider
-        run_ids: dict[str, int] = getattr(spider, "run_ids", {})
-        record = FetchRecord(
+        loop = asyncio.get_running_loop()
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                try:
+                    results: list[object] = list(await loop.run_in_executor(
+                        self.writer, self.store.record_many, [rec for rec, _ in batch]))
+                except Exception as exc:  # noqa: BLE001 - handed to every waiting item
+                    log.error("archive batch of %d failed", len(batch), exc_info=True)
+                    results = [exc] * len(batch)
+                for (_, done), result in zip(batch, results, strict=True):
+                    done.set_result(result)
+        finally:
+            self.flushing = False
+
+    def _record(self, item: FetchedPage) -> FetchRecord:
+        run_ids: dict[str, int] = getattr(self.crawler.spider, "run_ids", {})
+        return FetchRecord(
             url=item.url, outcome=item.outcome, fetched_at=item.fetched_at,  # type: ignore[arg-type]
             source_id=item.source_id, run_id=run_ids.get(item.source_id), kind=item.kind,
             parent_url=item.parent_url, http_status=item.http_status, final_url=item.final_url,
@@ -114,8 +150,3 @@ class ArchivePipeline:
             duration_ms=item.duration_ms, error=item.error, evidence=item.evidence,
             content_type=item.headers.get("Content-Type"), body=item.body, report=item.report,
         )
-        loop = asyncio.get_running_loop()
-        stored = await loop.run_in_executor(self.writer, self.store.record, record)
-        self.crawler.stats.inc_value(f"gongkai/stored/{stored}")
-        item.body = None  # the bytes are in the archive now; free them
-        return item
