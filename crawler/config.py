@@ -31,6 +31,8 @@ class CrawlConfig:
     timeout: float = defaults.DOWNLOAD_TIMEOUT
     max_response_mb: float = defaults.MAX_RESPONSE_MB
     retries: int = defaults.RETRIES
+    #: seconds before the first retry, doubling with each further try
+    retry_backoff: float = defaults.RETRY_BACKOFF
     autothrottle: bool = defaults.AUTOTHROTTLE
     #: worker processes for parsing beside the reactor; 0 parses in the crawl process
     parse_workers: int = -1
@@ -201,6 +203,7 @@ def _crawl(r: _Reader) -> CrawlConfig:
         max_response_mb=float(_positive(r, "max_response_mb", number,
                                         defaults.MAX_RESPONSE_MB, False)),
         retries=_positive(r, "retries", int, defaults.RETRIES),
+        retry_backoff=float(_positive(r, "retry_backoff", number, defaults.RETRY_BACKOFF)),
         autothrottle=r.get("autothrottle", bool, defaults.AUTOTHROTTLE),
         parse_workers=r.get("parse_workers", int, -1),
     )

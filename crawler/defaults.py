@@ -13,6 +13,8 @@ DOWNLOAD_TIMEOUT = 30.0
 #: report pages are a few hundred KB and attachments a few MB; anything larger is refused
 MAX_RESPONSE_MB = 20
 RETRIES = 2
+#: seconds before the first retry; doubles with each further try
+RETRY_BACKOFF = 2.0
 AUTOTHROTTLE = True
 #: report pages fetched per source per run, at most
 MAX_PAGES = 500

@@ -190,3 +190,20 @@ def test_crawl_into_postgresql(tmp_path, archive_url):
         assert sum(r["unchanged"] for r in runs.values()) == len(site.reports)
         pages = queries.pages(open_archive(archive_url))
         assert len(pages) == len(site.reports) and all(p["versions"] == 1 for p in pages)
+
+
+def test_retries_back_off_exponentially(tmp_path):
+    site = build_demo_site()
+    traps = add_traps(site, slow_seconds=0.1, oversize_bytes=1024)
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, ["/traps/index.html"],
+                              download_delay=0, retries=2, retry_backoff=0.4)
+        crawl(config)
+        hits = [t for t, request, _ in server.log.snapshot()
+                if request == f"GET {traps['server_error']}"]
+        assert len(hits) == 3  # the first try and two retries
+        first_wait, second_wait = hits[1] - hits[0], hits[2] - hits[1]
+        assert first_wait >= 0.4 and second_wait >= 0.8
+        fetches = queries.fetches(open_archive(db), server.base_url + traps["server_error"])
+        assert [f["outcome"] for f in fetches] == ["error"]  # one attempt recorded, retries inside
