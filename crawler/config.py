@@ -34,7 +34,7 @@ class CrawlConfig:
     #: seconds before the first retry, doubling with each further try
     retry_backoff: float = defaults.RETRY_BACKOFF
     autothrottle: bool = defaults.AUTOTHROTTLE
-    #: worker processes for parsing beside the reactor; 0 parses in the crawl process
+    #: worker processes for parsing beside the reactor; -1: one per core but one, 0: a thread
     parse_workers: int = -1
 
 

@@ -21,15 +21,11 @@ from gongkai.archive.db import open_archive
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.crawler.items import FetchedPage
 from gongkai.parsers.exceptions import ParseError
-from gongkai.parsers.report import Report, parse
+from gongkai.parsers.report import parse
 
 log = logging.getLogger(__name__)
 #: seconds one page may take to parse before it is recorded as a failure
 PARSE_TIMEOUT = 120.0
-
-
-def _parse(body: bytes, url: str, headers: dict[str, str]) -> Report:
-    return parse(body, url, headers)
 
 
 class ParsePipeline:
@@ -42,7 +38,8 @@ class ParsePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         workers = crawler.settings.getint("GONGKAI_PARSE_WORKERS", -1)
         if workers < 0:
-            workers = os.cpu_count() or 1
+            # the crawl process itself keeps one core busy (reactor, archive writer)
+            workers = max(1, (os.cpu_count() or 1) - 1)
         return cls(crawler, workers)
 
     def open_spider(self) -> None:
@@ -54,8 +51,11 @@ class ParsePipeline:
     def _new_pool(self) -> Executor:
         if self.workers == 0:
             return ThreadPoolExecutor(max_workers=1)
-        # spawn, not fork: forking a process that runs a reactor and threads is unsafe
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        # Not fork: forking a process that runs a reactor and threads is unsafe. A fork server
+        # that preloads only parsers/ keeps Scrapy, SQLAlchemy and the CLI out of the workers.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["gongkai.parsers.report"])
+        return ProcessPoolExecutor(self.workers, mp_context=context)
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -67,7 +67,8 @@ class ParsePipeline:
         assert self.pool is not None
         try:
             async with self.slots:
-                future = self.pool.submit(_parse, item.body, item.url, item.headers)
+                # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy
+                future = self.pool.submit(parse, item.body, item.url, item.headers)
                 item.report = await asyncio.wait_for(asyncio.wrap_future(future), PARSE_TIMEOUT)
         except ParseError as exc:
             self._fail(item, str(exc), "parse_error")
