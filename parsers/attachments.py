@@ -81,7 +81,8 @@ def _pdf(body: bytes) -> tuple[list[str], list[str]]:
     return lines, warnings
 
 
-_PARAGRAPH_END = tuple("。！？；：!?;:」”）)")
+#: a line ending so closes its paragraph (a title line ends in 报告)
+_PARAGRAPH_END = (*"。！？；：!?;:」”）)", "报告", "報告", "年报", "年報")
 _HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[)）]|\d+[.、．])"
 )

@@ -20,12 +20,16 @@ from gongkai.parsers.chrome import (
 
 @dataclass(slots=True)
 class Extracted:
+    #: the page's first h1/h2 heading
     title: str | None
     date: str | None
     #: body lines in document order, chrome removed, not yet normalized
     lines: list[str]
     #: label values harvested from metadata header lines (``index_no``, ``publisher`` …)
     metadata: dict[str, str] = field(default_factory=dict)
+    #: ``<meta name=… content=…>`` pairs, names lower-cased
+    meta_tags: dict[str, str] = field(default_factory=dict)
+    html_title: str | None = None
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -37,6 +41,11 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     except (lxml.etree.ParserError, ValueError):
         return Extracted(title=None, date=None, lines=[])
     title = _first_heading(tree)
+    meta_tags = {
+        (m.get("name") or "").strip().lower(): m.get("content") or ""
+        for m in tree.iter("meta") if m.get("name") and m.get("content")
+    }
+    html_title = next((" ".join(t.text_content().split()) for t in tree.iter("title")), None)
     _prune(tree, metadata)
     doc = trafilatura.bare_extraction(
         tree,
@@ -50,8 +59,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         deduplicate=False,
     )
     if doc is None:
-        return Extracted(title=title, date=None, lines=[], metadata=metadata)
-    title = title or (doc.title or "").strip() or None
+        return Extracted(title=title, date=None, lines=[], metadata=metadata,
+                         meta_tags=meta_tags, html_title=html_title)
     lines: list[str] = []
     for raw in (doc.text or "").splitlines():
         line = raw.strip()
@@ -65,12 +74,14 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         if any(kept):
             lines.append(" | ".join(kept))
     # A repeated title above or below the body is chrome too.
-    if title:
-        while lines and _same(lines[0], title):
+    repeated = title or doc.title
+    if repeated:
+        while lines and _same(lines[0], repeated):
             lines.pop(0)
-        while lines and _same(lines[-1], title):
+        while lines and _same(lines[-1], repeated):
             lines.pop()
-    return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata)
+    return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata,
+                     meta_tags=meta_tags, html_title=html_title or doc.title)
 
 
 _SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"
@@ -78,12 +89,15 @@ _PRUNABLE = {"p", "div", "span", "li", "ul", "td", "tr", "table", "h2", "h3", "h
              "strong", "font", "a", "b", "label", "dd", "dt", "dl", "section"}
 
 
+_REPORTISH = re.compile(r"[报報]告|年[报報]")
+
+
 def _first_heading(tree: lxml.html.HtmlElement) -> str | None:
-    for element in tree.iter("h1", "h2"):
-        text = " ".join(element.text_content().split())
-        if 4 <= len(text) <= 120:
-            return text
-    return None
+    """The article's heading: site banners are h1s too, so a heading that names a report
+    wins over the first one."""
+    headings = [" ".join(e.text_content().split()) for e in tree.iter("h1", "h2", "h3")]
+    headings = [h for h in headings if 4 <= len(h) <= 120]
+    return next((h for h in headings if _REPORTISH.search(h)), headings[0] if headings else None)
 
 
 def _prune(tree: lxml.html.HtmlElement, metadata: dict[str, str]) -> None:

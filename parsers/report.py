@@ -18,8 +18,9 @@ from gongkai.parsers.attachments import attachment_kind, attachment_text
 from gongkai.parsers.decode import decode_html
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.extract import extract_html
+from gongkai.parsers.metadata import resolve
 from gongkai.parsers.normalize import damage_warnings, normalize_text
-from gongkai.parsers.script import simplify
+from gongkai.parsers.script import simplify, to_simplified
 
 #: Bump when a change to parsers/ can change text or metrics of an already-archived page.
 PARSER_VERSION = "0.1.0"
@@ -88,64 +89,58 @@ def parse(body: bytes, url: str | None = None, headers: dict[str, str] | None = 
         raise ParseError(f"{where}: binary body, not an HTML page ({content_type or 'no type'})")
     decoded = decode_html(body, content_type)
     extracted = extract_html(decoded.text, url)
-    warnings = []
+    report = Report(url=url, title=None, text="\n".join(extracted.lines), kind="html",
+                    encoding=decoded.encoding)
     if decoded.lossy:
-        warnings.append(f"body does not decode cleanly; read as {decoded.encoding} with loss")
-    raw_text = "\n".join(extracted.lines)
-    return _finish(
-        Report(url=url, title=extracted.title, text=raw_text, kind="html",
-               encoding=decoded.encoding, warnings=warnings),
-        extracted.metadata,
-        extracted.date,
-    )
+        report.warnings.append(f"body does not decode cleanly; read as {decoded.encoding} "
+                               "with loss")
+    return _finish(report, Found(extracted.title, extracted.html_title, extracted.metadata,
+                                 extracted.meta_tags, extracted.date))
 
 
 def _parse_attachment(kind: str, body: bytes, url: str | None) -> Report:
     lines, warnings = attachment_text(kind, body)  # type: ignore[arg-type]
     report = Report(url=url, title=None, text="\n".join(lines), kind=kind, warnings=warnings,
                     body_sha256=hashlib.sha256(body).hexdigest())
-    return _finish(report, {}, None)
+    return _finish(report, Found())
 
 
-def _finish(report: Report, metadata: dict[str, str], date: str | None) -> Report:
+@dataclass(slots=True)
+class Found:
+    """What extraction found besides the body, in the page's own script."""
+
+    heading: str | None = None
+    html_title: str | None = None
+    header: dict[str, str] = field(default_factory=dict)
+    meta_tags: dict[str, str] = field(default_factory=dict)
+    date: str | None = None
+
+
+def _finish(report: Report, found: Found) -> Report:
+    """Script, normalization and metadata: everything after extraction, for any kind."""
     text, script = simplify(report.text)
     report.script = script
+
+    def clean(value: str | None) -> str | None:
+        if not value:
+            return value
+        return normalize_text(to_simplified(value) if script == "hant" else value)
+
     report.text = normalize_text(text)
-    if report.title:
-        report.title = normalize_text(simplify(report.title)[0]) if script == "hant" else \
-            normalize_text(report.title)
-    if not report.title and report.text:
-        report.title = report.text.split("\n", 1)[0][:120]
+    paragraphs = report.text.split("\n\n") if report.text else []
+    found_meta = resolve(
+        header={k: clean(v) or "" for k, v in found.header.items()},
+        meta_tags={k: clean(v) or "" for k, v in found.meta_tags.items()},
+        heading=clean(found.heading),
+        html_title=clean(found.html_title),
+        paragraphs=paragraphs,
+        fallback_date=found.date,
+    )
+    report.title = found_meta.title or (paragraphs[0][:120] if paragraphs else None)
+    report.publisher, report.index_no = found_meta.publisher, found_meta.index_no
+    report.doc_no, report.published = found_meta.doc_no, found_meta.published
+    report.year, report.region = found_meta.year, found_meta.region
     report.warnings.extend(damage_warnings(report.text))
-    report.index_no = metadata.get("index_no")
-    report.publisher = metadata.get("publisher")
-    report.doc_no = metadata.get("doc_no") or None
-    report.published = _iso_date(metadata.get("published") or date)
-    report.year = _report_year(report.title or "")
-    report.region = _region(report.title or "")
     if not report.text:
         report.warnings.append("no report text found on the page")
     return report
-
-
-_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
-_YEAR = re.compile(r"(20\d{2}|19\d{2})\s*年")
-_REGION = re.compile(r"^(.{2,12}?(?:自治州|自治县|省|市|县|区|州|盟|旗))")
-
-
-def _iso_date(value: str | None) -> str | None:
-    match = _DATE.search(value or "")
-    if not match:
-        return None
-    year, month, day = (int(g) for g in match.groups())
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def _report_year(title: str) -> int | None:
-    match = _YEAR.search(title)
-    return int(match.group(1)) if match else None
-
-
-def _region(title: str) -> str | None:
-    match = _REGION.match(title)
-    return match.group(1) if match else None
