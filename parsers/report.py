@@ -143,4 +143,10 @@ def _finish(report: Report, found: Found) -> Report:
     report.warnings.extend(damage_warnings(report.text))
     if not report.text:
         report.warnings.append("no report text found on the page")
+    elif not _REPORTISH.search(f"{report.title or ''} {report.text[:500]}"):
+        report.warnings.append("page does not look like an annual report (no 报告/年报 in its "
+                               "title or opening)")
     return report
+
+
+_REPORTISH = re.compile(r"[报報]告|年[报報]")

@@ -119,3 +119,17 @@ def test_malformed_truncated_html_still_parses():
     truncated = page[: len(page) * 2 // 3]
     report = parse(truncated, "http://x/t.html", {})
     assert normalize_text(PARAGRAPHS[0]) in report.text
+
+
+def test_huge_body_is_refused_with_a_clear_error():
+    from gongkai.parsers.report import MAX_BODY_BYTES
+
+    with pytest.raises(ParseError, match="exceeds"):
+        parse(b"<html>" + b" " * MAX_BODY_BYTES + b"</html>", "http://x/huge.html", {})
+
+
+def test_a_page_that_is_not_a_report_gets_a_warning_not_an_error():
+    news = report_page(["市政府召开常务会议，研究部署当前经济运行和安全生产工作，会议强调要狠抓落实。"] * 3,
+                       title="市政府召开常务会议")
+    report = parse(news, "http://x/news.html", {})
+    assert report.text and any("does not look like an annual report" in w for w in report.warnings)
