@@ -35,6 +35,9 @@ MAX_EVIDENCE_BYTES = 256 * 1024
 @dataclass(slots=True)
 class KnownPage:
     url: str
+    source_id: str | None
+    kind: str
+    status: str
     #: validators of the fetch behind the current version; None when a full fetch is needed
     etag: str | None
     last_modified: str | None
@@ -153,12 +156,13 @@ class Store:
             )
             rows = s.execute(
                 select(Page.id, Page.url, Page.parent_id, Page.status, Page.current_version,
-                       Fetch.etag, Fetch.last_modified)
+                       Page.source_id, Page.kind, Fetch.etag, Fetch.last_modified)
                 .outerjoin(latest, latest.c.page_id == Page.id)
                 .outerjoin(Fetch, Fetch.id == latest.c.fetch_id)
                 .where(Page.source_id.in_(source_ids))
             ).all()
-        known = {row.url: KnownPage(row.url, None, None, []) for row in rows}
+        known = {row.url: KnownPage(row.url, row.source_id, row.kind, row.status, None, None, [])
+                 for row in rows}
         by_id = {row.id: row.url for row in rows}
         for row in rows:
             page = known[row.url]

@@ -207,3 +207,41 @@ def test_retries_back_off_exponentially(tmp_path):
         assert first_wait >= 0.4 and second_wait >= 0.8
         fetches = queries.fetches(open_archive(db), server.base_url + traps["server_error"])
         assert [f["outcome"] for f in fetches] == ["error"]  # one attempt recorded, retries inside
+
+
+def _unlist(site, listing: str, target: str) -> None:
+    """Drop a report's entry from a listing page, as a site does when it withdraws one."""
+    import re
+
+    body = site.resources[listing].body
+    name = target.rsplit("/", 1)[1].encode()
+    pattern = re.compile(rb"<li>(?:(?!</li>).)*?" + re.escape(name) + rb".*?</li>", re.S)
+    stripped = pattern.sub(b"", body)
+    assert stripped != body
+    site.set_bytes(listing, stripped)
+
+
+def test_reports_dropped_from_listings_are_rechecked(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    listing = "/plain/ndbg/list.html"
+    on_listing = [p for p in site.reports
+                  if p.startswith("/plain/ndbg/") and p.rsplit("/", 1)[1].encode()
+                  in site.resources[listing].body]
+    assert len(on_listing) >= 1
+    withdrawn = on_listing[0]
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings, download_delay=0)
+        crawl(config)
+        _unlist(site, listing, withdrawn)
+        site.remove(withdrawn)
+        still_live = next(p for p in site.reports if p.startswith("/trs/") and
+                          p.rsplit("/", 1)[1].encode() in site.resources[site.listings[0]].body)
+        _unlist(site, site.listings[0], still_live)
+        server.log.clear()
+        crawl(config)
+        requested = server.log.paths()
+        assert withdrawn in requested and still_live in requested
+        pages = by_url(queries.pages(open_archive(db)), server.base_url)
+        assert pages[withdrawn]["status"] == "gone" and pages[withdrawn]["versions"] == 1
+        assert pages[still_live]["status"] == "live" and pages[still_live]["versions"] == 1

@@ -15,8 +15,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -44,6 +45,7 @@ class ReportSpider(scrapy.Spider):
         self.listing_urls: set[str] = set()
         self.listings_requested: Counter[str] = Counter()
         self.known: dict[str, KnownPage] = {}
+        self.rechecked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportSpider:
@@ -51,7 +53,29 @@ class ReportSpider(scrapy.Spider):
         # One query now instead of one per request on the reactor thread.
         store = Store(open_archive(crawler.settings["GONGKAI_ARCHIVE_URL"]))
         spider.known = store.known_pages(list(spider.sources))
+        crawler.signals.connect(spider.recheck_vanished, signal=signals.spider_idle)
         return spider
+
+    def recheck_vanished(self) -> None:
+        """Archived reports that no listing links any more are fetched once directly: a
+        report taken down is usually first dropped from its listing, then answers 404."""
+        if self.rechecked:
+            return
+        self.rechecked = True
+        scheduled = 0
+        for page in self.known.values():
+            if page.kind != "report" or page.status == "gone" or page.url in self.seen_reports:
+                continue
+            source = self.sources.get(page.source_id or "")
+            if source is None:
+                continue
+            request = self._report_request(source, page.url, "report", None)
+            if request is not None:
+                self.crawler.engine.crawl(request)
+                scheduled += 1
+        if scheduled:
+            self.crawler.stats.set_value("gongkai/rechecked_unlisted", scheduled)
+            raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[Any]:
         for source in self.sources.values():
