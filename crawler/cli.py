@@ -177,6 +177,36 @@ def history(url: str, fetches: bool, as_json: bool, config: Config) -> None:
 
 
 @main.command()
+@click.argument("url")
+@click.option("--from", "from_version", type=int, help="Older version number (default: to - 1).")
+@click.option("--to", "to_version", type=int, help="Newer version number (default: the last).")
+@json_option
+@config_options
+def diff(url: str, from_version: int | None, to_version: int | None, as_json: bool,
+         config: Config) -> None:
+    """What changed between two versions of a page: a unified diff of the normalized text,
+    paragraph by paragraph, and the statistics that changed (default: the last two versions).
+
+    Example: gongkai diff http://www.example.gov.cn/ndbg/1.html --from 1 --to 2
+    """
+    from gongkai.archive.diff import diff_versions
+
+    result = diff_versions(open_archive(config.archive_url), url, from_version, to_version)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    click.echo(f"{safe(result.title or url)}: v{result.from_version} → v{result.to_version}"
+               + (f" (returns to v{result.returns_to})" if result.returns_to else ""))
+    for line in result.diff.splitlines():
+        color = "green" if line.startswith("+") else "red" if line.startswith("-") else None
+        click.secho(safe(line), fg=color)
+    if result.metrics_changed:
+        click.echo("statistics changed:")
+        for key, (old, new) in result.metrics_changed.items():
+            click.echo(f"  {key}: {old} → {new}")
+
+
+@main.command()
 @click.option("--all", "force", is_flag=True, help="Reparse every version, not only stale ones.")
 @config_options
 def reparse(force: bool, config: Config) -> None:

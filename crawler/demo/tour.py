@@ -6,7 +6,6 @@ within one process, and that is also how the scheduler runs crawls.
 
 from __future__ import annotations
 
-import difflib
 import json
 import subprocess
 import sys
@@ -14,8 +13,6 @@ from pathlib import Path
 
 import click
 
-from gongkai.archive import queries
-from gongkai.archive.db import open_archive
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import build_demo_site
 
@@ -61,7 +58,6 @@ def run_tour(workdir: Path, port: int = 0) -> int:
             click.echo(f"   listing {server.base_url}{path}")
         click.secho("\n2. First crawl into a fresh archive", bold=True)
         click.echo(_gongkai("crawl", "--config", str(config)))
-        engine = open_archive(f"sqlite:///{workdir / 'gongkai.db'}")
         click.secho("3. What was archived (gongkai pages)", bold=True)
         click.echo(_gongkai("pages", "--config", str(config)))
         target = next(p for p in site.reports
@@ -76,11 +72,8 @@ def run_tour(workdir: Path, port: int = 0) -> int:
         click.echo(_gongkai("crawl", "--config", str(config)))
         click.secho("6. History of the revised report (gongkai history)", bold=True)
         click.echo(_gongkai("history", url, "--config", str(config)))
-        old = queries.version(engine, url, 1).text.split("\n\n")
-        new = queries.version(engine, url, 2).text.split("\n\n")
-        click.secho("7. What changed between version 1 and 2", bold=True)
-        for line in difflib.unified_diff(old, new, "v1", "v2", lineterm="", n=0):
-            click.echo(f"   {line[:160]}")
+        click.secho("7. What changed between version 1 and 2 (gongkai diff)", bold=True)
+        click.echo(_gongkai("diff", url, "--config", str(config)))
         pages = json.loads(_gongkai("pages", "--json", "--config", str(config)))
         click.echo(f"\nArchive: {workdir / 'gongkai.db'} ({len(pages)} pages). "
                    f"Try: gongkai pages --config {config}")
