@@ -177,6 +177,36 @@ class Event(Base):
     created: Mapped[created_at]
 
 
+class Channel(Base):
+    """An alert destination (an Apprise URL), known by a hash so secrets in the URL are not
+    stored. ``watermark`` is the last event considered for it: a subscription added today
+    hears of events from today on, not of the archive's whole history."""
+
+    __tablename__ = "channel"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: scheme://host only, for display
+    label: Mapped[str]
+    watermark: Mapped[int] = mapped_column(default=0)
+    created: Mapped[created_at]
+
+
+class Delivery(Base):
+    """One event for one channel: sent at most once, retried with backoff until then."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("event_id", "channel_key"),)
+    id: Mapped[intpk]
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"))
+    channel_key: Mapped[str] = mapped_column(ForeignKey("channel.key"), index=True)
+    #: pending, sent, failed
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try: Mapped[datetime]
+    last_error: Mapped[str | None]
+    sent_at: Mapped[datetime | None]
+    created: Mapped[created_at]
+
+
 class Run(Base):
     """One crawl of one source: what it saw and how it ended."""
 
@@ -196,4 +226,5 @@ class Run(Base):
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
-__all__ = ["Base", "Blob", "Event", "Fetch", "Page", "Run", "Source", "Version", "func", "utcnow"]
+__all__ = ["Base", "Blob", "Channel", "Delivery", "Event", "Fetch", "Page", "Run", "Source",
+           "Version", "func", "utcnow"]

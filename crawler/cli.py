@@ -83,11 +83,16 @@ def crawl(source_ids: tuple[str, ...], log_level: str, as_json: bool, config: Co
 
     Example: gongkai --help; gongkai crawl chenzhou --config gongkai.toml
     """
+    from gongkai.crawler.alerts import deliver
     from gongkai.crawler.run import crawl as run_crawl
 
     if not config.sources:
         raise ConfigError(config.path or "<defaults>", "sources", "no sources configured")
     summaries = run_crawl(config, list(source_ids), log_level=log_level)
+    delivered = deliver(config, open_archive(config.archive_url))
+    if delivered.messages:
+        click.echo(f"alerts: {delivered.sent} sent, {delivered.failed} failed "
+                   f"({delivered.messages} messages)", err=as_json)
     if as_json:
         emit_json([asdict(s) for s in summaries])
         return
@@ -204,6 +209,47 @@ def diff(url: str, from_version: int | None, to_version: int | None, as_json: bo
         click.echo("statistics changed:")
         for key, (old, new) in result.metrics_changed.items():
             click.echo(f"  {key}: {old} → {new}")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--state", type=click.Choice(["pending", "sent", "failed"]),
+              help="Only deliveries in this state.")
+@json_option
+@config_options
+@click.pass_context
+def alerts(ctx: click.Context, state: str | None, as_json: bool, config: Config) -> None:
+    """Alert deliveries: pending, sent and failed, newest first.
+
+    Example: gongkai alerts --state failed; gongkai alerts retry
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from gongkai.archive.outbox import listing
+
+    rows = listing(open_archive(config.archive_url), state)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['state']:<8} {row['event']:<12} try {row['attempts']:<2} "
+                   f"{row['channel']:<28} {safe(row['url'] or row['source'] or '')}"
+                   + (f"  ! {safe(row['last_error'])[:120]}" if row["last_error"] else ""))
+
+
+@alerts.command("retry")
+@config_options
+def alerts_retry(config: Config) -> None:
+    """Send failed and waiting deliveries now, whatever their backoff says.
+
+    Example: gongkai alerts retry --config gongkai.toml
+    """
+    from gongkai.archive.outbox import retry
+    from gongkai.crawler.alerts import deliver
+
+    engine = open_archive(config.archive_url)
+    count = retry(engine)
+    report = deliver(config, engine, force=True)
+    click.echo(f"retried {count} deliveries: {report.sent} sent, {report.failed} failed")
 
 
 @main.command()

@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import apprise
+
 from gongkai.crawler import defaults
 from gongkai.crawler.exceptions import ConfigError
 
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
+EVENTS = ("changed", "gone", "new", "crawl_failed", "missing_report")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,10 @@ class AlertConfig:
     url: str
     sources: tuple[str, ...] = ()
     events: tuple[str, ...] = ("changed", "gone")
+    #: substrings of a source's region (湖南省 selects every source in Hunan)
+    regions: tuple[str, ...] = ()
+    #: glob patterns over metric keys: only changes to these statistics
+    metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,13 +258,17 @@ def _regex(r: _Reader, name: str, default: str) -> str:
 
 def _alert(r: _Reader, source_ids: set[str]) -> AlertConfig:
     url = r.get("url", str, None, required=True)
+    if not apprise.Apprise().add(url):
+        raise ConfigError(r.path, r.key("url"), f"not an Apprise URL Apprise can use: {url!r}")
     sources = r.strings("sources")
     for source in sources:
         if source not in source_ids:
             raise ConfigError(r.path, r.key("sources"), f"unknown source id {source!r}")
     events = r.strings("events") or ("changed", "gone")
     for event in events:
-        if event not in ("changed", "gone", "new", "reverted", "crawl_failed"):
+        if event not in EVENTS:
             raise ConfigError(r.path, r.key("events"), f"unknown event {event!r}")
+    regions = r.strings("regions")
+    metrics = r.strings("metrics")
     r.done()
-    return AlertConfig(url=url, sources=sources, events=events)
+    return AlertConfig(url=url, sources=sources, events=events, regions=regions, metrics=metrics)
