@@ -80,6 +80,15 @@ def _safe(text: str | None, limit: int = 500) -> str:
 
 
 # -- fan-out ---------------------------------------------------------------------------------
+def register(engine: Engine, subscriptions: list[Subscription]) -> None:
+    """Known channels before a crawl, so that the crawl's own events reach a new one."""
+    with Session(engine) as s, s.begin():
+        newest = s.scalar(select(func.max(Event.id))) or 0
+        for sub in subscriptions:
+            if s.get(Channel, sub.key) is None:
+                s.add(Channel(key=sub.key, label=sub.label, watermark=newest))
+
+
 def fan_out(engine: Engine, subscriptions: list[Subscription]) -> int:
     """Create the deliveries each subscription's new events call for; returns how many."""
     created = 0
@@ -191,13 +200,36 @@ def _check_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _excerpt(old: str, new: str, url: str, event: Event) -> str:
-    diff = paragraph_diff(old, new).splitlines()[2:]  # drop the ---/+++ header
+    diff = _focus(paragraph_diff(old, new).splitlines()[2:])  # drop the ---/+++ header
     shown = [_safe(line, 300) for line in diff[:EXCERPT_LINES]]
     text = "\n".join(shown)[:EXCERPT_CHARS]
     cut = len(diff) > EXCERPT_LINES or len("\n".join(shown)) > EXCERPT_CHARS
     pointer = (f"\n… (diff cut; full diff: gongkai diff {url} --from {event.version_from} "
                f"--to {event.version_to})") if cut else ""
     return f"diff:\n{text}{pointer}"
+
+
+def _focus(lines: list[str], width: int = 240) -> list[str]:
+    """Long paragraphs are cut around where a removed and an added one first differ, so the
+    changed figure is in the excerpt, not 300 characters of unchanged preamble."""
+    out = list(lines)
+    removed = [i for i, line in enumerate(lines) if line.startswith("-")]
+    added = [i for i, line in enumerate(lines) if line.startswith("+")]
+    for i, j in zip(removed, added, strict=False):
+        a, b = lines[i][1:], lines[j][1:]
+        if max(len(a), len(b)) <= width:
+            continue
+        at = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                  min(len(a), len(b)))
+        start = max(at - width // 3, 0)
+        for index, text in ((i, a), (j, b)):
+            cut = text[start:start + width]
+            out[index] = (lines[index][0] + ("…" if start else "") + cut
+                          + ("…" if start + width < len(text) else ""))
+    for index, line in enumerate(out):
+        if line.startswith(" ") and len(line) > width:
+            out[index] = line[:width] + "…"
+    return out
 
 
 # -- sending -------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from gongkai.archive.outbox import DeliveryReport, Subscription, fan_out, send_due
+from gongkai.archive.outbox import DeliveryReport, Subscription, fan_out, register, send_due
 from gongkai.crawler.config import Config
 
 
@@ -20,3 +20,8 @@ def deliver(config: Config, engine: Engine, *, force: bool = False) -> DeliveryR
         return DeliveryReport()
     fan_out(engine, subs)
     return send_due(engine, subs, force=force)
+
+
+def prepare(config: Config, engine: Engine) -> None:
+    """Register the configured channels before a crawl (see outbox.register)."""
+    register(engine, subscriptions(config))

@@ -83,13 +83,15 @@ def crawl(source_ids: tuple[str, ...], log_level: str, as_json: bool, config: Co
 
     Example: gongkai --help; gongkai crawl chenzhou --config gongkai.toml
     """
-    from gongkai.crawler.alerts import deliver
+    from gongkai.crawler.alerts import deliver, prepare
     from gongkai.crawler.run import crawl as run_crawl
 
     if not config.sources:
         raise ConfigError(config.path or "<defaults>", "sources", "no sources configured")
+    engine = open_archive(config.archive_url)
+    prepare(config, engine)
     summaries = run_crawl(config, list(source_ids), log_level=log_level)
-    delivered = deliver(config, open_archive(config.archive_url))
+    delivered = deliver(config, engine)
     if delivered.messages:
         click.echo(f"alerts: {delivered.sent} sent, {delivered.failed} failed "
                    f"({delivered.messages} messages)", err=as_json)

@@ -96,7 +96,10 @@ def join_wrapped(lines: list[str]) -> list[str]:
         line = raw.strip()
         if not line:
             continue
-        if paragraphs and not paragraphs[-1].endswith(_PARAGRAPH_END) and not _HEADING.match(line):
+        previous_is_heading = bool(paragraphs) and bool(_HEADING.match(paragraphs[-1])) and \
+            len(paragraphs[-1]) <= 40
+        if paragraphs and not paragraphs[-1].endswith(_PARAGRAPH_END) \
+                and not _HEADING.match(line) and not previous_is_heading:
             previous = paragraphs[-1]
             joiner = " " if previous[-1:].isascii() and line[:1].isascii() else ""
             paragraphs[-1] = previous + joiner + line

@@ -48,7 +48,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     html_title = next((" ".join(t.text_content().split()) for t in tree.iter("title")), None)
     _prune(tree, metadata)
     doc = trafilatura.bare_extraction(
-        tree,
+        _content_root(tree),
         url=url,
         fast=True,
         include_tables=True,
@@ -87,6 +87,35 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
 _SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"
 _PRUNABLE = {"p", "div", "span", "li", "ul", "td", "tr", "table", "h2", "h3", "h4", "em",
              "strong", "font", "a", "b", "label", "dd", "dt", "dl", "section"}
+
+
+#: Body containers of the CMSs government sites run on (TRS WCM, Hanweb, Kaipu, gov.cn,
+#: hand-made sites), most specific first. A selector is used only when it matches exactly one
+#: element holding text; otherwise the next is tried, and with none the whole page goes to
+#: trafilatura. On short pages (a report that is only an attachment link) trafilatura alone
+#: swings between the body and the navigation as the chrome changes.
+CONTENT_XPATHS = (
+    '//div[contains(concat(" ", normalize-space(@class), " "), " TRS_Editor ")]',
+    '//*[@id="UCAP-CONTENT"]',
+    '//*[@id="zoom"]',
+    '//div[contains(concat(" ", normalize-space(@class), " "), " pages_content ")]',
+    '//div[contains(concat(" ", normalize-space(@class), " "), " article-con ")]',
+    '//div[contains(concat(" ", normalize-space(@class), " "), " article-content ")]',
+    '//div[contains(concat(" ", normalize-space(@class), " "), " bt-article-content ")]',
+    '//div[@id="content" or @class="content" or @class="zw" or @id="zw" or @class="wzzw"]',
+)
+_MIN_CONTENT_CHARS = 20
+
+
+def _content_root(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The body container as a document of its own, or the whole page."""
+    for xpath in CONTENT_XPATHS:
+        found = tree.xpath(xpath)
+        if len(found) == 1 and len(found[0].text_content().strip()) >= _MIN_CONTENT_CHARS:
+            document = lxml.html.document_fromstring("<html><body></body></html>")
+            document.body.append(found[0])
+            return document
+    return tree
 
 
 _REPORTISH = re.compile(r"[报報]告|年[报報]")

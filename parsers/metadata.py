@@ -75,7 +75,7 @@ def resolve(
     return Metadata(
         title=title,
         publisher=_value(header.get("publisher")) or tags.get("publisher")
-        or _signature_publisher(paragraphs),
+        or _value(header.get("source")) or _signature_publisher(paragraphs),
         index_no=_value(header.get("index_no")),
         doc_no=_value(header.get("doc_no")),
         published=published,

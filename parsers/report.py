@@ -23,9 +23,10 @@ from gongkai.parsers.normalize import damage_warnings, normalize_text
 from gongkai.parsers.script import simplify, to_simplified
 
 #: Bump when a change to parsers/ can change text or metrics of an already-archived page.
-PARSER_VERSION = "0.1.0"
+PARSER_VERSION = "0.2.0"
 #: Bodies beyond this are refused unread: a report page is a few hundred KB at most.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+_WHITESPACE = re.compile(r"\s+")
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
@@ -58,8 +59,12 @@ class Report:
 
     @property
     def content_hash(self) -> str:
-        """What makes a version: the normalized text and the statistics, nothing else."""
-        payload = {"text": self.text, "metrics": self.metrics}
+        """What makes a version: the normalized text and the statistics, nothing else.
+
+        Whitespace is left out entirely: where a template puts a paragraph break (or whether
+        trafilatura splits "附件：" from its link) is layout, not a revision of the report.
+        """
+        payload = {"text": _WHITESPACE.sub("", self.text), "metrics": self.metrics}
         if not self.text and self.body_sha256:
             payload["body"] = self.body_sha256
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()

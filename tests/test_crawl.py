@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,37 +16,9 @@ from gongkai.archive import queries
 from gongkai.archive.db import open_archive
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import add_traps, build_demo_site
+from tests.crawling import by_url, crawl, gongkai, write_config
 
 DELAY = 0.2
-
-
-def write_config(tmp_path: Path, db: str, base: str, listings: list[str], **crawl: object) -> Path:
-    settings = {"download_delay": DELAY, "concurrency_per_domain": 2, "timeout": 3,
-                "retries": 1, "parse_workers": 1, **crawl}
-    lines = [f'[archive]\nurl = "{db}"\n[crawl]']
-    lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
-    for path in listings:
-        style = path.strip("/").split("/")[0]
-        lines.append(f'[[sources]]\nid = "{style}"\nname = "{style}"\n'
-                     f'start_urls = ["{base}{path}"]')
-    config = tmp_path / "gongkai.toml"
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return config
-
-
-def gongkai(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gongkai.crawler.cli", *args, "--config",
-                           str(config)], capture_output=True, text=True, timeout=300)
-
-
-def crawl(config: Path) -> dict[str, dict]:
-    result = gongkai(config, "crawl", "--json")
-    assert result.returncode == 0, result.stderr
-    return {run["source"]: run for run in json.loads(result.stdout)}
-
-
-def by_url(pages: list[dict], base: str) -> dict[str, dict]:
-    return {p["url"].removeprefix(base): p for p in pages}
 
 
 def test_crawl_archive_recrawl_revise_remove(tmp_path):

@@ -1,0 +1,129 @@
+"""Change alerts end to end: a local site that changes between crawls, `gongkai crawl`, and a
+real webhook receiver on 127.0.0.1 as the Apprise target."""
+
+from __future__ import annotations
+
+import json
+
+from gongkai.crawler.demo.server import serve
+from gongkai.crawler.demo.site import build_demo_site
+from tests.crawling import crawl, gongkai, write_config
+from tests.webhook import webhook
+
+
+def _report_with(site, needle: str) -> str:
+    return next(p for p, i in site.info.items() if needle in i.text and p.endswith(".html"))
+
+
+def _add_report(site, listing: str, template: str, path: str, old: str, new: str) -> None:
+    """Publish a new report page (a copy of another one, retitled) and list it."""
+    resource = site.resources[template]
+    site.add_static(path, type(resource)(body=resource.body.replace(old.encode(), new.encode()),
+                                         content_type=resource.content_type))
+    body = site.resources[listing].body
+    link = f'<li><a href="{path}">{new}2019年政府信息公开工作年度报告</a></li>'.encode()
+    site.set_bytes(listing, body.replace(b"</ul>", link + b"</ul>", 1))
+
+
+def test_alerts_fire_on_real_changes_only(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook() as everything, webhook() as plain_only, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings, download_delay=0,
+                              alerts=[{"url": everything.url,
+                                       "events": ["changed", "gone", "new"]},
+                                      {"url": plain_only.url, "sources": ["plain"],
+                                       "events": ["changed", "gone"]}])
+        crawl(config)
+        first = len(site.reports)
+        assert len(everything.received) == 1  # one digest of the first crawl's new reports
+        assert everything.received[0]["title"] == f"gongkai: {first} new"
+        assert plain_only.received == []  # "new" is off unless asked for
+
+        # chrome changes everywhere: nothing
+        for path in site.reports:
+            if path.endswith(".html"):
+                site.change_chrome(path)
+        crawl(config)
+        assert len(everything.received) == 1 and plain_only.received == []
+
+        # one number in one report; one report withdrawn; one added
+        revised = _report_with(site, "213件")
+        site.change_number(revised, "213", "215")
+        withdrawn = next(p for p in site.reports if p.startswith("/plain/") and
+                         p.endswith(".html"))
+        _add_report(site, "/plain/ndbg/list.html", withdrawn, "/plain/ndbg/new/content_9.html",
+                    "秦皇岛市", "示例县")
+        site.remove(withdrawn)
+        crawl(config)
+        digest = everything.received[-1]
+        assert digest["title"] == "gongkai: 1 changed, 1 gone, 1 new"
+        message = digest["message"]
+        assert server.base_url + revised in message
+        assert "versions: 1 → 2" in message
+        lines = message.splitlines()
+        assert any(line.startswith("-") and "213件" in line for line in lines)
+        assert any(line.startswith("+") and "215件" in line for line in lines)
+        assert "[gone] plain" in message and server.base_url + withdrawn in message
+        assert "[new] plain" in message and "/plain/ndbg/new/content_9.html" in message
+        # the plain-only subscription hears of its source's removal and nothing else
+        assert len(plain_only.received) == 1
+        only = plain_only.received[0]
+        assert only["title"].startswith("[gone] plain") and revised not in only["message"]
+
+        # nothing new: nothing sent, and nothing sent twice
+        crawl(config)
+        assert len(everything.received) == 2 and len(plain_only.received) == 1
+
+
+def test_content_flipping_back_is_one_reverted_alert(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook() as receiver, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0,
+                              retry_backoff=0.1, alerts=[{"url": receiver.url}])
+        crawl(config)
+        revised = _report_with(site, "213件")
+        site.change_number(revised, "213", "215")
+        crawl(config)
+        assert len(receiver.received) == 1
+        # a transient server error, then the same content again: no alert
+        good = site.resources[revised]
+        site.resources[revised] = type(good)(body=b"<h1>503 Service Unavailable</h1>", status=503)
+        crawl(config)
+        site.resources[revised] = good
+        crawl(config)
+        assert len(receiver.received) == 1
+        site.change_number(revised, "215", "213")  # back to the first content
+        crawl(config)
+        assert len(receiver.received) == 2
+        last = receiver.received[-1]
+        assert last["title"].startswith("[reverted]")
+        assert "returns to version 1" in last["message"]
+        history = json.loads(gongkai(config, "history", server.base_url + revised,
+                                     "--json").stdout)
+        assert [h["version"] for h in history] == [1, 2, 3]
+        assert history[2]["content_hash"] == history[0]["content_hash"]
+
+
+def test_failed_deliveries_are_retried_without_loss_or_duplicates(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook(fail_first=2) as receiver, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0,
+                              alerts=[{"url": receiver.url, "events": ["new"]}])
+        crawl(config)  # attempt 1: refused
+        pending = json.loads(gongkai(config, "alerts", "--json").stdout)
+        assert pending and {d["state"] for d in pending} == {"pending"}
+        assert {d["attempts"] for d in pending} == {1} and pending[0]["last_error"]
+        assert receiver.received == []
+        assert gongkai(config, "alerts", "retry").returncode == 0  # attempt 2: refused
+        assert receiver.received == []
+        result = gongkai(config, "alerts", "retry")  # attempt 3: accepted
+        assert result.returncode == 0 and "sent" in result.stdout
+        assert len(receiver.received) == 1
+        sent = json.loads(gongkai(config, "alerts", "--json").stdout)
+        assert {d["state"] for d in sent} == {"sent"} and {d["attempts"] for d in sent} == {3}
+        gongkai(config, "alerts", "retry")
+        crawl(config)
+        assert receiver.refused == 2 and len(receiver.received) == 1
