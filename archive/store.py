@@ -139,7 +139,13 @@ class Store:
             run = s.get_one(Run, run_id)
             run.outcome = outcome
             run.finished_at = utcnow()
-            if outcome == "failed" or (run.pages and run.failed == run.pages):
+            archived_before = s.scalar(
+                select(func.count()).select_from(Page)
+                .where(Page.source_id == run.source_id, Page.current_version.is_not(None))
+            )
+            if (outcome == "failed" or (run.pages and run.failed == run.pages)
+                    or (run.pages == 0 and archived_before)):
+                # failed outright, or archived nothing although it used to
                 s.add(Event(kind="crawl_failed", source_id=run.source_id, run_id=run_id))
             return run
 

@@ -67,9 +67,10 @@ def _outcome(engine: Any, source: SourceConfig, run_id: int, stats: dict[str, An
              reason: str) -> str:
     if reason == "shutdown":
         return "interrupted"
+    if stats.get(f"gongkai/start_failed/{source.id}", 0) >= len(source.start_urls):
+        return "failed"  # not one listing page could be read
     with Session(engine) as s:
         run = s.get_one(Run, run_id)
-        listing_failures = stats.get(f"gongkai/listing_failed/{source.id}", 0)
-        if run.pages == 0 and listing_failures >= len(source.start_urls):
+        if run.pages and run.failed == run.pages:
             return "failed"
     return "ok"

@@ -127,3 +127,24 @@ def test_failed_deliveries_are_retried_without_loss_or_duplicates(tmp_path):
         gongkai(config, "alerts", "retry")
         crawl(config)
         assert receiver.refused == 2 and len(receiver.received) == 1
+
+
+def test_a_source_that_stops_answering_raises_crawl_failed(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook() as receiver, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0,
+                              retries=0, alerts=[{"url": receiver.url,
+                                                  "events": ["crawl_failed"]}])
+        crawl(config)
+        assert receiver.received == []
+        for path in list(site.resources):
+            if path.startswith("/trs/"):
+                site.resources[path] = type(site.resources[path])(
+                    body=b"<h1>502 Bad Gateway</h1>", status=502)
+        runs = crawl(config)
+        assert runs["trs"]["outcome"] == "failed"
+        assert len(receiver.received) == 1
+        alert = receiver.received[0]
+        assert alert["title"] == "[crawl_failed] trs"
+        assert "run:" in alert["message"] and "failed" in alert["message"]

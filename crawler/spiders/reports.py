@@ -121,7 +121,9 @@ class ReportSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         self.logger.warning("listing %s failed: %s", request.url, failure.getErrorMessage())
         self.crawler.stats.inc_value("gongkai/listing_failed")
-        self.crawler.stats.inc_value(f"gongkai/listing_failed/{request.meta['source']}")
+        source = self.sources[request.meta["source"]]
+        if request.url in source.start_urls:
+            self.crawler.stats.inc_value(f"gongkai/start_failed/{source.id}")
 
     # -- reports ------------------------------------------------------------------------
     def _report_request(self, source: SourceConfig, url: str, kind: str,
