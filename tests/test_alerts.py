@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from gongkai.crawler.demo.receiver import webhook
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import build_demo_site
 from tests.crawling import crawl, gongkai, write_config
-from tests.webhook import webhook
 
 
 def _report_with(site, needle: str) -> str:

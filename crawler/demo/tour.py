@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from gongkai.crawler.demo.receiver import webhook
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import build_demo_site
 
@@ -20,7 +21,7 @@ from gongkai.crawler.demo.site import build_demo_site
 REVISION = ("行政复议8件", "行政复议9件")
 
 
-def _config(workdir: Path, base_url: str, listings: list[str]) -> Path:
+def _config(workdir: Path, base_url: str, listings: list[str], alert_url: str) -> Path:
     sources = []
     for path in listings:
         style = path.strip("/").split("/")[0]
@@ -32,6 +33,7 @@ def _config(workdir: Path, base_url: str, listings: list[str]) -> Path:
         f'[archive]\nurl = "sqlite:///{workdir / "gongkai.db"}"\n\n'
         "[crawl]\ndownload_delay = 0.05\nconcurrency_per_domain = 4\ntimeout = 10\n"
         "retries = 1\n\n" + "\n".join(sources)
+        + f'\n[[alerts]]\nurl = "{alert_url}"\nevents = ["changed", "gone"]\n'
     )
     path = workdir / "gongkai.toml"
     path.write_text(text, encoding="utf-8")
@@ -51,8 +53,8 @@ def run_tour(workdir: Path, port: int = 0) -> int:
     for stale in workdir.glob("gongkai.db*"):
         stale.unlink()
     site = build_demo_site()
-    with serve(site, port=port) as server:
-        config = _config(workdir, server.base_url, site.listings)
+    with serve(site, port=port) as server, webhook() as receiver:
+        config = _config(workdir, server.base_url, site.listings, receiver.url)
         click.secho(f"1. Sample government site served at {server.base_url}", bold=True)
         for path in site.listings:
             click.echo(f"   listing {server.base_url}{path}")
@@ -74,6 +76,12 @@ def run_tour(workdir: Path, port: int = 0) -> int:
         click.echo(_gongkai("history", url, "--config", str(config)))
         click.secho("7. What changed between version 1 and 2 (gongkai diff)", bold=True)
         click.echo(_gongkai("diff", url, "--config", str(config)))
+        click.secho(f"8. The alert a local webhook ({receiver.url}) received", bold=True)
+        for message in receiver.received:
+            click.echo(f"   {message.get('title')}")
+            for line in str(message.get("message", "")).splitlines():
+                click.echo(f"   | {line[:200]}")
+        click.echo(_gongkai("alerts", "--config", str(config)))
         pages = json.loads(_gongkai("pages", "--json", "--config", str(config)))
         click.echo(f"\nArchive: {workdir / 'gongkai.db'} ({len(pages)} pages). "
                    f"Try: gongkai pages --config {config}")

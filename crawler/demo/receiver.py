@@ -1,4 +1,5 @@
-"""A real HTTP webhook receiver on 127.0.0.1, the target of Apprise ``json://`` alerts."""
+"""A real HTTP webhook receiver on 127.0.0.1: the Apprise ``json://`` target of the demo
+and of the alert tests."""
 
 from __future__ import annotations
 
