@@ -16,6 +16,7 @@ from gongkai.parsers.chrome import (
     label_of,
     starts_chrome,
 )
+from gongkai.parsers.tables import Table, html_tables
 
 
 @dataclass(slots=True)
@@ -30,6 +31,8 @@ class Extracted:
     #: ``<meta name=… content=…>`` pairs, names lower-cased
     meta_tags: dict[str, str] = field(default_factory=dict)
     html_title: str | None = None
+    #: data tables of the body, rowspan/colspan resolved, in the page's own script
+    tables: list[Table] = field(default_factory=list)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -47,8 +50,10 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     }
     html_title = next((" ".join(t.text_content().split()) for t in tree.iter("title")), None)
     _prune(tree, metadata)
+    root = _content_root(tree)
+    tables = html_tables(root)  # before trafilatura, which rewrites the tree it is given
     doc = trafilatura.bare_extraction(
-        _content_root(tree),
+        root,
         url=url,
         fast=True,
         include_tables=True,
@@ -60,7 +65,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     )
     if doc is None:
         return Extracted(title=title, date=None, lines=[], metadata=metadata,
-                         meta_tags=meta_tags, html_title=html_title)
+                         meta_tags=meta_tags, html_title=html_title, tables=tables)
     lines: list[str] = []
     for raw in (doc.text or "").splitlines():
         line = raw.strip()
@@ -81,7 +86,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         while lines and _same(lines[-1], repeated):
             lines.pop()
     return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata,
-                     meta_tags=meta_tags, html_title=html_title or doc.title)
+                     meta_tags=meta_tags, html_title=html_title or doc.title, tables=tables)
 
 
 _SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"

@@ -19,11 +19,14 @@ from gongkai.parsers.decode import decode_html
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.extract import extract_html
 from gongkai.parsers.metadata import resolve
+from gongkai.parsers.metrics import extract_metrics
 from gongkai.parsers.normalize import damage_warnings, normalize_text
 from gongkai.parsers.script import simplify, to_simplified
+from gongkai.parsers.sections import sections
+from gongkai.parsers.tables import Table, text_tables
 
 #: Bump when a change to parsers/ can change text or metrics of an already-archived page.
-PARSER_VERSION = "0.2.0"
+PARSER_VERSION = "0.3.0"
 #: Bodies beyond this are refused unread: a report page is a few hundred KB at most.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _WHITESPACE = re.compile(r"\s+")
@@ -53,6 +56,8 @@ class Report:
     sections: list[dict[str, str]] = field(default_factory=list)
     tables: list[list[list[str]]] = field(default_factory=list)
     metrics: dict[str, int | float] = field(default_factory=dict)
+    #: metric keys whose value was stated only in prose, not in a table
+    metrics_from_prose: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     #: set for attachments without text: the content hash then covers the bytes
     body_sha256: str | None = None
@@ -100,7 +105,7 @@ def parse(body: bytes, url: str | None = None, headers: dict[str, str] | None = 
         report.warnings.append(f"body does not decode cleanly; read as {decoded.encoding} "
                                "with loss")
     return _finish(report, Found(extracted.title, extracted.html_title, extracted.metadata,
-                                 extracted.meta_tags, extracted.date))
+                                 extracted.meta_tags, extracted.date, extracted.tables))
 
 
 def _parse_attachment(kind: str, body: bytes, url: str | None) -> Report:
@@ -119,6 +124,7 @@ class Found:
     header: dict[str, str] = field(default_factory=dict)
     meta_tags: dict[str, str] = field(default_factory=dict)
     date: str | None = None
+    tables: list[Table] = field(default_factory=list)
 
 
 def _finish(report: Report, found: Found) -> Report:
@@ -145,6 +151,8 @@ def _finish(report: Report, found: Found) -> Report:
     report.publisher, report.index_no = found_meta.publisher, found_meta.index_no
     report.doc_no, report.published = found_meta.doc_no, found_meta.published
     report.year, report.region = found_meta.year, found_meta.region
+    _structure(report, paragraphs, [[[clean(cell) or "" for cell in row] for row in table]
+                                    for table in found.tables])
     report.warnings.extend(damage_warnings(report.text))
     if not report.text:
         report.warnings.append("no report text found on the page")
@@ -155,3 +163,23 @@ def _finish(report: Report, found: Found) -> Report:
 
 
 _REPORTISH = re.compile(r"[报報]告|年[报報]")
+
+
+def _structure(report: Report, paragraphs: list[str], tables: list[Table]) -> None:
+    """Sections, tables and statistics. Tables come from the HTML when the page has table
+    markup, else they are rebuilt from the flattened text (PDFs, pasted text)."""
+    report.sections = sections(paragraphs)
+    report.tables = tables or text_tables(paragraphs)
+    found = extract_metrics(report.text, report.tables)
+    report.metrics = found.values
+    report.metrics_from_prose = found.from_prose
+    report.warnings.extend(found.warnings)
+    report.template = found.template or _template_by_year(report.year)
+
+
+def _template_by_year(year: int | None) -> str | None:
+    """Without a statistics table, the format in force for the year: the 2008 table for
+    2008-2018 reports, the State Council's standard format from 2019 on."""
+    if year is None or year < 2008:
+        return None
+    return "2019" if year >= 2019 else "2008"

@@ -13,7 +13,7 @@ real reports (see ``tests/fixtures/stats``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import lxml.html
 
@@ -31,7 +31,7 @@ _WIDE = r"\u2e80-\u2fff\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 #: space in the text (``本年新收\n政府信息`` is one word).
 _CJK_GAP = re.compile(rf"(?<=[{_WIDE}]) (?=[{_WIDE}])")
 #: A number as a table prints it, optionally with a unit glued on (``19024.59万元``).
-NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?(?:万元|万|元|条|件|次|篇|个|人次|人|项|份)?$")
+NUMBER = re.compile(r"^[+-]?\d[\d,]*(?:\.\d+)?(?:万元|万|元|条|件|起|次|篇|个|人次|人|项|份)?$")
 #: Cells that stand for "no value": never turned into 0.
 BLANK = frozenset({"", "-", "--", "—", "——", "－", "/", "／", "\\", "无", "空", "×", "x"})
 UNITS = frozenset({"条", "件", "次", "篇", "个", "人", "人次", "万元", "元", "项", "份", "起"})
@@ -59,7 +59,7 @@ def html_tables(root: lxml.html.HtmlElement) -> list[Table]:
         if table.find(".//table") is not None:
             continue
         rows = _direct_rows(table)
-        if sum(len(cells) for _, cells in rows) > MAX_CELLS:
+        if sum(len(cells) for cells in rows) > MAX_CELLS:
             continue
         grid = _trim(_resolve(rows))
         if grid:
@@ -67,10 +67,10 @@ def html_tables(root: lxml.html.HtmlElement) -> list[Table]:
     return out
 
 
-def _direct_rows(table: lxml.html.HtmlElement) -> list[tuple[object, list[object]]]:
-    """The table's own rows (not those of nested tables) with their cells."""
+def _direct_rows(table: lxml.html.HtmlElement) -> list[list[lxml.html.HtmlElement]]:
+    """The cells of the table's own rows (not those of nested tables)."""
     rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
-    return [(tr, [c for c in tr if c.tag in ("td", "th")]) for tr in rows]
+    return [[c for c in tr if c.tag in ("td", "th")] for tr in rows]
 
 
 def _span(cell: lxml.html.HtmlElement, name: str) -> int:
@@ -79,11 +79,11 @@ def _span(cell: lxml.html.HtmlElement, name: str) -> int:
     return min(max(value, 1), MAX_SPAN)
 
 
-def _resolve(rows: list[tuple[object, list[object]]]) -> Table:
+def _resolve(rows: list[list[lxml.html.HtmlElement]]) -> Table:
     """Lay the cells out on a grid, repeating a merged cell's text into every slot it covers."""
     slots: dict[tuple[int, int], str] = {}
     width = 0
-    for r, (_, cells) in enumerate(rows):
+    for r, cells in enumerate(rows):
         c = 0
         for cell in cells:
             while (r, c) in slots:
@@ -123,11 +123,6 @@ def _trim(grid: Table) -> Table:
 # --------------------------------------------------------------------------------------------
 # Text
 # --------------------------------------------------------------------------------------------
-
-#: A finder looks at ``lines[i]`` and returns the table starting there and the index after
-#: it, or None.
-_Finder = Callable[[list[str], int], "tuple[Table, int] | None"]
-
 
 def text_tables(lines: list[str]) -> list[Table]:
     """Rebuild tables from text lines, for pages that have no table markup.
@@ -242,7 +237,7 @@ def _stats_rows(lines: list[str]) -> Table:
     while k < len(lines):
         line = lines[k]
         following = lines[k + 1] if k + 1 < len(lines) else ""
-        unit = _glued_unit(line) if label or len(line) > 1 else None
+        unit = _glued_unit(line)
         if line in _SECTION_MARK and label:
             rows.append(["".join(label), line, ""])
             label, k = [], k + 1
@@ -334,7 +329,4 @@ def _loose_rows(run: list[str]) -> Table:
         label, values = line, []
     if label is not None or values:
         rows.append([label or "", *values])
-    if sum(1 for r in rows if len(r) > 1) < 2:
-        return []
-    first = next(k for k, r in enumerate(rows) if len(r) > 1)
-    return _pad(rows[max(first - 3, 0) :])
+    return _pad(rows) if sum(1 for r in rows if len(r) > 1) >= 2 else []

@@ -39,7 +39,7 @@ def test_parse_batch_survives_a_bad_file(tmp_path):
     assert len(objects) == 1 and objects[0]["title"] == TITLE
     assert set(objects[0]) == {"url", "title", "region", "year", "published", "index_no",
                                "publisher", "doc_no", "script", "template", "text", "sections",
-                               "tables", "metrics", "warnings"}
+                               "tables", "metrics", "metrics_from_prose", "warnings"}
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 2 and "empty body" in errors[0] and "missing.html" in errors[1]
     assert "Traceback" not in result.stderr
