@@ -148,3 +148,32 @@ def test_a_source_that_stops_answering_raises_crawl_failed(tmp_path):
         alert = receiver.received[0]
         assert alert["title"] == "[crawl_failed] trs"
         assert "run:" in alert["message"] and "failed" in alert["message"]
+
+
+def test_subscriptions_by_statistic_and_consistency_news(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    report = "/hanweb/art/2020/2/12/art_123_4511.html"  # 2019 format, traditional script
+    with webhook() as review, webhook() as applications, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, ["/hanweb/col/col123/index.html"],
+                              download_delay=0,
+                              alerts=[{"url": review.url, "metrics": ["review.*"]},
+                                      {"url": applications.url,
+                                       "metrics": ["applications.*"]}])
+        crawl(config)
+        original = site.resources[report].body
+        site.change_number(report, "11", "12")  # 复议 总计: breaks total = sum of its parts
+        crawl(config)
+        assert applications.received == []
+        assert len(review.received) == 1
+        message = review.received[0]["message"]
+        assert "review.total: 11 → 12" in message
+        assert ("consistency checks now broken: "
+                "review.total = upheld + corrected + other + pending") in message
+        site.set_bytes(report, original)  # the revision is taken back: fixed again
+        crawl(config)
+        assert len(review.received) == 2 and applications.received == []
+        message = review.received[1]["message"]
+        assert "review.total: 12 → 11" in message and "returns to version 1" in message
+        assert ("consistency checks now passing: "
+                "review.total = upheld + corrected + other + pending") in message
