@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 bench: setup
+	$(BIN)/python -m bench.extract_bench
 	$(BIN)/python -m bench.crawl_bench
 
 clean:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from gongkai.parsers.script import to_simplified
+
 #: Metadata header labels; their values are harvested as metadata, the lines dropped.
 META_LABELS: dict[str, str] = {
     "索引号": "index_no",
@@ -29,6 +31,10 @@ META_LABELS: dict[str, str] = {
     "有效性": "validity",
     "时效": "validity",
     "信息来源": "source",
+    "组配分类": "topic",
+    "生成日期": "generated",
+    "标题": "title_field",
+    "名称": "title_field",
     "来源": "source",
     "责任编辑": "editor",
 }
@@ -42,7 +48,7 @@ _CHROME = re.compile(
     r"^(?:"
     r"当前位置|您现在的位置|您当前的位置|现在的位置|首页\s*[>›»]|"
     r"【?\s*字体|【?\s*字号|【?\s*打印|【?\s*关闭|【?\s*收藏|打印本页|关闭本页|关闭窗口|"
-    r"分享到|扫一扫|浏览次数|点击数|点击量|访问量|阅读次数|阅读量|浏览量|"
+    r"分享到|扫一扫|(?:浏览次数|点击数|点击量|访问量|阅读次数|阅读量|浏览量)\s*(?:[:：]|$)|"
     r"上一篇|下一篇|返回列表|返回顶部|相关链接|相关文章|相关阅读|相关信息|"
     r"版权所有|网站标识码|主办单位|承办单位|主办[:：]|承办[:：]|技术支持|网站地图|联系我们|"
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备|.{0,12}公网安备"
@@ -73,6 +79,12 @@ def harvest_metadata(line: str) -> dict[str, str]:
     return found
 
 
+#: traditional forms of the characters in chrome words and labels: only text holding one of
+#: them is worth converting before matching (converting every element costs a tenth of a parse)
+_TRADITIONAL_HINTS = frozenset(
+    "當現頁字號關閉收藏閱讀瀏覽點擊訪問數篇頂連結網權標識碼備辦單術圖聯繫們發佈構時間題稱類"
+    "來責編輯資訊際號效開"
+)
 _WHITESPACE = re.compile(r"[\s\u3000\u00a0]+")
 
 
@@ -82,11 +94,23 @@ def despace(text: str) -> str:
 
 
 def label_of(cell: str) -> str | None:
-    """The metadata key when a table cell is only a label such as ``索 引 号：``."""
-    return META_LABELS.get(despace(cell).rstrip(":："))
+    """The metadata key when a cell is only a label such as ``索 引 号：`` (or ``索引號：``)."""
+    label = despace(cell).rstrip(":：")
+    if not label or len(label) > 6:
+        return None
+    found = META_LABELS.get(label)
+    if found is None and not _TRADITIONAL_HINTS.isdisjoint(label):
+        found = META_LABELS.get(to_simplified(label))
+    return found
 
 
 def starts_chrome(text: str) -> bool:
-    """Whether an element's own text opens a piece of chrome (for pruning the DOM)."""
-    head = text.strip()[:MAX_CHROME_LINE]
-    return bool(head) and bool(_CHROME.match(head) or _META_LINE.match(despace(head[:12]) + " "))
+    """Whether an element's own text opens a piece of chrome (for pruning the DOM); pages in
+    traditional script are matched after conversion (當前位置, 閱讀次數)."""
+    head = text.strip()[:24]
+    if not head:
+        return False
+    heads = [head]
+    if not _TRADITIONAL_HINTS.isdisjoint(head):
+        heads.append(to_simplified(head))
+    return any(_CHROME.match(h) or _META_LINE.match(despace(h[:12]) + " ") for h in heads)

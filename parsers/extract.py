@@ -51,16 +51,22 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     html_title = next((" ".join(t.text_content().split()) for t in tree.iter("title")), None)
     _prune(tree, metadata)
     root = _content_root(tree)
+    _collapse_segment_breaks(root)
     tables = html_tables(root)  # before trafilatura, which rewrites the tree it is given
     doc = trafilatura.bare_extraction(
         root,
+        # inside a known body container everything is content: don't let trafilatura's
+        # precision heuristics drop <div>-only paragraphs
+        favor_recall=root is not tree,
         url=url,
         fast=True,
         include_tables=True,
         include_comments=False,
         include_images=False,
         include_links=False,
-        with_metadata=True,
+        # our own metadata comes from the header table and meta tags; trafilatura's (htmldate
+        # above all) would cost a third of the parse
+        with_metadata=False,
         deduplicate=False,
     )
     if doc is None:
@@ -79,14 +85,13 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         if any(kept):
             lines.append(" | ".join(kept))
     # A repeated title above or below the body is chrome too.
-    repeated = title or doc.title
-    if repeated:
-        while lines and _same(lines[0], repeated):
-            lines.pop(0)
-        while lines and _same(lines[-1], repeated):
-            lines.pop()
+    repeats = [t for t in (title, _main_title(html_title)) if t]
+    while lines and any(_same(lines[0], t) for t in repeats):
+        lines.pop(0)
+    while lines and any(_same(lines[-1], t) for t in repeats):
+        lines.pop()
     return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata,
-                     meta_tags=meta_tags, html_title=html_title or doc.title, tables=tables)
+                     meta_tags=meta_tags, html_title=html_title, tables=tables)
 
 
 _SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"
@@ -110,6 +115,31 @@ CONTENT_XPATHS = (
     '//div[@id="content" or @class="content" or @class="zw" or @id="zw" or @class="wzzw"]',
 )
 _MIN_CONTENT_CHARS = 20
+
+
+_SEGMENT_BREAK = re.compile(r"\s*\n\s*")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
+
+
+def _join_segment(match: re.Match[str]) -> str:
+    """A line break in HTML source is a space, except between two Chinese characters
+    (CSS Text: segment breaks between East Asian wide characters are removed). Word wraps
+    its pasted paragraphs at fixed widths, mid-sentence."""
+    text, start, end = match.string, match.start(), match.end()
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    return "" if _CJK.match(before or " ") and _CJK.match(after or " ") else " "
+
+
+def _collapse_segment_breaks(root: lxml.html.HtmlElement) -> None:
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("pre", "script", "style",
+                                                               "textarea"):
+            continue
+        if element.text and "\n" in element.text:
+            element.text = _SEGMENT_BREAK.sub(_join_segment, element.text)
+        if element.tail and "\n" in element.tail:
+            element.tail = _SEGMENT_BREAK.sub(_join_segment, element.tail)
 
 
 def _content_root(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -154,13 +184,63 @@ def _prune(tree: lxml.html.HtmlElement, metadata: dict[str, str]) -> None:
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag not in _PRUNABLE:
             continue
+        if _label_pair(element, metadata, doomed):
+            continue
         if element.text and starts_chrome(element.text):
             doomed.append(_chrome_block(element))
+        elif element.tag in _NAV_TAGS and _is_navigation(element):
+            doomed.append(element)
     for element in doomed:
         if element.getparent() is not None:
             for key, value in harvest_metadata(" ".join(element.text_content().split())).items():
                 metadata.setdefault(key, value)
             element.drop_tree()
+
+
+_WORDLESS = re.compile(r"[\W_]+")  # separators such as | · / between menu links
+_NAV_TAGS = {"ul", "ol", "div", "td", "tr", "p", "nav", "dl", "table"}
+#: a block of at least this many links with (almost) no other text is navigation
+_NAV_LINKS = 3
+
+
+def _is_navigation(element: lxml.html.HtmlElement) -> bool:
+    """Menus and link bars: several links and next to no text outside them. Report bodies
+    link one or two attachments at most, inside sentences."""
+    links = element.findall(".//a")
+    if len(links) < _NAV_LINKS:
+        return False
+    text = _WORDLESS.sub("", element.text_content())
+    if not text or len(text) > 600:
+        return False
+    linked = sum(len(_WORDLESS.sub("", a.text_content())) for a in links)
+    return linked / len(text) >= 0.75
+
+
+def _label_pair(element: lxml.html.HtmlElement, metadata: dict[str, str],
+                doomed: list[lxml.html.HtmlElement]) -> bool:
+    """``<dt>索引号：</dt><dd>…</dd>`` or ``<li><span>发布机构：</span>…</li>``: a label element
+    with its value beside it. Harvest the pair and remove it."""
+    if element.tag not in ("dt", "span", "th", "td", "label", "b", "strong", "em", "div", "p"):
+        return False
+    if len(element) or not element.text or len(element.text) > 12:
+        return False  # a label is a short leaf: this keeps the check cheap on big pages
+    key = label_of(element.text)
+    if key is None:
+        return False
+    sibling = element.getnext()
+    value = (element.tail or "").strip() or (sibling.text_content().strip() if sibling is not None
+                                             else "")
+    if value and not label_of(value):
+        metadata.setdefault(key, " ".join(value.split()))
+    parent = element.getparent()
+    if parent is not None and parent.tag in ("dl", "li", "tr", "p", "div") \
+            and len(parent.text_content()) <= MAX_CHROME_LINE:
+        doomed.append(parent)
+    else:
+        doomed.append(element)
+        if sibling is not None and not (element.tail or "").strip():
+            doomed.append(sibling)
+    return True
 
 
 def _chrome_block(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -183,6 +263,12 @@ def _drop(cell: str, metadata: dict[str, str]) -> bool:
     for key, value in harvest_metadata(cell).items():
         metadata.setdefault(key, value)
     return True
+
+
+def _main_title(html_title: str | None) -> str | None:
+    """``郴州市…年度报告_郴州市人民政府`` → the longest part, the page's own title."""
+    parts = [p for p in re.split(r"\s*[_|｜\-–—]+\s*", html_title or "") if p]
+    return max(parts, key=len) if parts else None
 
 
 def _same(a: str, b: str) -> bool:

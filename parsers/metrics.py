@@ -62,6 +62,8 @@ def extract_metrics(text: str, tables: list[Table]) -> Metrics:
     metrics = Metrics(values=found.values, warnings=found.warnings)
     metrics.template = _template(counts, text)
     _read_prose(text, metrics)
+    if metrics.template != "2019":
+        _read_prose_2008(text, metrics)
     _missing_table_warnings(text, metrics)
     metrics.warnings.extend(check_warnings(metrics.values))
     return metrics
@@ -538,6 +540,66 @@ def _read_prose(text: str, metrics: Metrics) -> None:
         if value is not None:
             metrics.values[key] = value
             metrics.from_prose.append(key)
+
+
+#: 2008-table rows that reports also state in sentences using the table's own wording
+#: ("其中当面申请28起", "同意公开答复41件"); the clause's subject (复议/诉讼) picks the section.
+_UNIT = r"(?:件|起|条|次|篇|个|人|人次)"
+_PROSE_2008: dict[str, re.Pattern[str]] = {
+    key: re.compile(rf"{label}(?:数)?{_COUNT}{_UNIT}")
+    for key, label in {
+        "applications.in_person": r"当面申请",
+        "applications.fax": r"传真申请",
+        "applications.online": r"(?:网络|网上)申请",
+        "applications.letter": r"信函申请",
+        "answers.already_public": r"属于已主动公开范围",
+        "answers.granted": r"(?<!不)同意公开(?:答复)?",
+        "answers.partially_granted": r"同意部分公开(?:答复)?",
+        "answers.refused": r"不同意公开(?:答复)?",
+        "answers.not_this_agency": r"不属于本(?:行政)?机关公开",
+        "answers.not_exist": r"申请(?:的)?信息不存在",
+        "answers.correction_requested": r"告知作出更改补充",
+        "answers.other_channel": r"告知通过其他途径办理",
+        "proactive.gazette": r"政府公报公开政府信息",
+        "proactive.website": r"政府网站公开政府信息",
+        "proactive.weibo": r"政务微博公开政府信息",
+        "proactive.wechat": r"政务微信公开政府信息",
+        "proactive.other": r"其他方式公开政府信息",
+        "response.interpretations": r"政策解读稿件(?:发布)?",
+        "response.press_conferences": r"(?:参加或)?举办新闻发布会",
+    }.items()
+}
+_PROSE_SECTIONED: dict[str, re.Pattern[str]] = {
+    "upheld": re.compile(rf"维持具体?(?:有)?行政行为(?:或者驳回原告诉讼请求)?{_COUNT}{_UNIT}"),
+    "corrected": re.compile(rf"被依法纠错{_COUNT}{_UNIT}"),
+}
+
+
+def _read_prose_2008(text: str, metrics: Metrics) -> None:
+    """Rows of the 2008 table stated in sentences, for reports without the table."""
+    if any(k.startswith("applications.new.") for k in metrics.values):
+        return  # a 2019-format report: its table wording differs
+    clauses = [c for p in text.split("\n\n") if "|" not in p
+               for c in re.split(r"[;；。]", p.translate(_COMPACT))]
+    for key, pattern in _PROSE_2008.items():
+        if key in metrics.values:
+            continue
+        for clause in clauses:
+            match = pattern.search(clause)
+            if match:
+                metrics.values[key] = int(match.group(1).replace(",", ""))
+                metrics.from_prose.append(key)
+                break
+    for clause in clauses:
+        section = "litigation" if "诉讼" in clause else "review" if "复议" in clause else None
+        if section is None:
+            continue
+        for row, pattern in _PROSE_SECTIONED.items():
+            key = f"{section}.{row}"
+            match = pattern.search(clause)
+            if match and key not in metrics.values:
+                metrics.values[key] = int(match.group(1).replace(",", ""))
+                metrics.from_prose.append(key)
 
 
 def _prose_value(key: str, paragraphs: list[str]) -> int | None:
