@@ -16,7 +16,7 @@ from gongkai.parsers.chrome import (
     label_of,
     starts_chrome,
 )
-from gongkai.parsers.tables import Table, html_tables
+from gongkai.parsers.tables import Table, table_grids
 
 
 @dataclass(slots=True)
@@ -52,7 +52,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     _prune(tree, metadata)
     root = _content_root(tree)
     _collapse_segment_breaks(root)
-    tables = html_tables(root)  # before trafilatura, which rewrites the tree it is given
+    tables = _render_tables(root)  # before trafilatura, which rewrites the tree it is given
     doc = trafilatura.bare_extraction(
         root,
         # inside a known body container everything is content: don't let trafilatura's
@@ -140,6 +140,24 @@ def _collapse_segment_breaks(root: lxml.html.HtmlElement) -> None:
             element.text = _SEGMENT_BREAK.sub(_join_segment, element.text)
         if element.tail and "\n" in element.tail:
             element.tail = _SEGMENT_BREAK.sub(_join_segment, element.tail)
+
+
+def _render_tables(root: lxml.html.HtmlElement) -> list[Table]:
+    """Data tables as grids, each replaced in the tree by one paragraph per row
+    (``cell | cell``): the same table then reads the same whatever markup a template (or
+    Word) wrapped its cells in, and merged cells are already resolved."""
+    grids = table_grids(root)
+    for element, grid in grids:
+        block = lxml.html.Element("div")
+        for row in grid:
+            paragraph = lxml.html.Element("p")
+            paragraph.text = " | ".join(row)
+            block.append(paragraph)
+        block.tail = element.tail
+        parent = element.getparent()
+        if parent is not None:
+            parent.replace(element, block)
+    return [grid for _, grid in grids]
 
 
 def _content_root(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:

@@ -54,7 +54,12 @@ def html_tables(root: lxml.html.HtmlElement) -> list[Table]:
     Tables with more than :data:`MAX_CELLS` cells, and tables left without a non-blank cell
     (a table holding only an image), are not returned.
     """
-    out: list[Table] = []
+    return [grid for _, grid in table_grids(root)]
+
+
+def table_grids(root: lxml.html.HtmlElement) -> list[tuple[lxml.html.HtmlElement, Table]]:
+    """Like :func:`html_tables`, with the ``<table>`` element each grid came from."""
+    out: list[tuple[lxml.html.HtmlElement, Table]] = []
     for table in root.iter("table"):
         if table.find(".//table") is not None:
             continue
@@ -62,9 +67,19 @@ def html_tables(root: lxml.html.HtmlElement) -> list[Table]:
         if sum(len(cells) for cells in rows) > MAX_CELLS:
             continue
         grid = _trim(_resolve(rows))
-        if grid:
-            out.append(grid)
+        if grid and not _is_layout(grid):
+            out.append((table, grid))
     return out
+
+
+#: a cell holding more text than this is a page region (a layout table), not a datum
+MAX_DATA_CELL = 200
+
+
+def _is_layout(grid: Table) -> bool:
+    """Old sites lay whole pages out in tables; the cell that holds the report body is not
+    a statistics cell."""
+    return any(len(cell) > MAX_DATA_CELL for row in grid for cell in row)
 
 
 def _direct_rows(table: lxml.html.HtmlElement) -> list[list[lxml.html.HtmlElement]]:

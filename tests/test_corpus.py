@@ -86,3 +86,21 @@ def test_metrics(name):
     assert not errors, (f"{len(truth)} metrics stated; missing {len(missing)}: {_show(missing)}; "
                         f"wrong (expected, got) {len(wrong)}: {_show(wrong.items())}; "
                         f"not stated by the page {len(invented)}: {_show(invented)}")
+
+
+def _seeds() -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for name in page_names():
+        groups.setdefault(name.split("_")[0], []).append(name)
+    return {seed: names for seed, names in groups.items() if len(names) > 1}
+
+
+@pytest.mark.parametrize("seed", sorted(_seeds()))
+def test_one_report_in_several_templates_normalizes_to_one_version(seed):
+    """Same report, other CMS, other encoding (and for 002 other markup of the same
+    traditional text): the same normalized text and statistics, hence one content hash."""
+    reports = {name: parsed(name) for name in _seeds()[seed]}
+    hashes = {name: report.content_hash for name, report in reports.items()}
+    assert len(set(hashes.values())) == 1, hashes
+    texts = {" ".join(report.text.split()) for report in reports.values()}
+    assert len(texts) == 1
