@@ -108,3 +108,27 @@ def _page_id(s: Session, url: str) -> int:
     if page_id is None:
         raise NotArchived(f"{url}: not in the archive (see `gongkai pages` for archived URLs)")
     return page_id
+
+
+def source_runs(engine: Engine, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per source: its latest run, latest successful run and failure streak, for status."""
+    from gongkai.archive.store import failure_streak
+
+    out: dict[str, dict[str, Any]] = {}
+    with Session(engine) as s:
+        for source_id in source_ids:
+            last = s.scalar(select(Run).where(Run.source_id == source_id)
+                            .order_by(Run.id.desc()).limit(1))
+            success = s.scalar(select(Run).where(Run.source_id == source_id,
+                                                 Run.outcome == "ok")
+                               .order_by(Run.id.desc()).limit(1))
+            recent = list(s.scalars(select(Run.pages).where(
+                Run.source_id == source_id, Run.outcome == "ok")
+                .order_by(Run.id.desc()).limit(3)))
+            archived = s.scalar(select(func.count()).select_from(Page).where(
+                Page.source_id == source_id, Page.current_version.is_not(None))) or 0
+            out[source_id] = {
+                "last": last, "last_success": success, "streak": failure_streak(s, source_id),
+                "empty_runs": len(recent) == 3 and not any(recent), "archived": archived,
+            }
+    return out

@@ -69,6 +69,20 @@ class FetchRecord:
     report: Report | None = None
 
 
+def failure_streak(s: Session, source_id: str) -> int:
+    """How many of the source's latest finished runs failed in a row (a run interrupted by a
+    shutdown says nothing either way)."""
+    outcomes = s.scalars(select(Run.outcome).where(
+        Run.source_id == source_id, Run.outcome.not_in(("running", "interrupted")))
+        .order_by(Run.id.desc()).limit(100))
+    streak = 0
+    for outcome in outcomes:
+        if outcome not in ("failed", "timeout"):
+            break
+        streak += 1
+    return streak
+
+
 def _insert_ignore(session: Session, model: type[Blob], values: dict[str, Any]) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -134,18 +148,21 @@ class Store:
             s.flush()
             return run.id
 
-    def finish_run(self, run_id: int, outcome: str) -> Run:
+    def finish_run(self, run_id: int, outcome: str, *, alert_after: int = 1) -> Run:
+        """Close a run; the ``alert_after``-th failed run in a row raises one crawl_failed
+        event (not one per failure: a dead site would page someone every night)."""
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             run = s.get_one(Run, run_id)
-            run.outcome = outcome
-            run.finished_at = utcnow()
             archived_before = s.scalar(
                 select(func.count()).select_from(Page)
                 .where(Page.source_id == run.source_id, Page.current_version.is_not(None))
             )
-            if (outcome == "failed" or (run.pages and run.failed == run.pages)
-                    or (run.pages == 0 and archived_before)):
-                # failed outright, or archived nothing although it used to
+            if run.pages and run.failed == run.pages or (run.pages == 0 and archived_before):
+                outcome = "failed"  # every page failed, or it archived nothing it used to
+            run.outcome = outcome
+            run.finished_at = utcnow()
+            s.flush()
+            if outcome == "failed" and failure_streak(s, run.source_id) == alert_after:
                 s.add(Event(kind="crawl_failed", source_id=run.source_id, run_id=run_id))
             return run
 

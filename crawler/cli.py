@@ -254,6 +254,82 @@ def alerts_retry(config: Config) -> None:
     click.echo(f"retried {count} deliveries: {report.sent} sent, {report.failed} failed")
 
 
+@main.group()
+def schedule() -> None:
+    """Scheduled crawls: run the scheduler, or list its jobs.
+
+    Example: gongkai schedule run --config /etc/gongkai/gongkai.toml
+    """
+
+
+@schedule.command("run")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="gongkai.toml to use (default: $GONGKAI_CONFIG, ./gongkai.toml).")
+@click.option("--db", help="Archive database URL; overrides [archive].url and $GONGKAI_DB.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as text or JSON (default: JSON when not on a terminal).")
+def schedule_run(config_path: str | None, db: str | None, log_format: str | None) -> None:
+    """Run the scheduler in the foreground: every source on its own schedule, each crawl a
+    child process; SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config.
+
+    Example: gongkai schedule run --config gongkai.toml --log-format json
+    """
+    from gongkai.crawler.logs import setup_logging
+    from gongkai.crawler.scheduler import run
+
+    setup_logging(log_format)
+    try:
+        sys.exit(run(config_path, dict(os.environ), db))
+    except ConfigError as exc:
+        click.echo(f"gongkai: config error: {exc}", err=True)
+        sys.exit(2)
+
+
+@schedule.command("list")
+@json_option
+@config_options
+def schedule_list(as_json: bool, config: Config) -> None:
+    """Each source's schedule and next run time.
+
+    Example: gongkai schedule list --json
+    """
+    from gongkai.crawler.scheduler import next_runs, schedule_of
+    from gongkai.crawler.status import stored_next_runs
+
+    planned = {**next_runs(config), **stored_next_runs(open_archive(config.archive_url))}
+    rows = [{"source": s.id, "schedule": schedule_of(config, s.id),
+             "next_run": queries.iso(planned.get(s.id))} for s in config.sources]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['source']:<20} {row['schedule']:<20} next {row['next_run']}")
+
+
+@main.command()
+@json_option
+@config_options
+def status(as_json: bool, config: Config) -> None:
+    """Per source: last run, last success, next run, outcome, counts and flags (failing,
+    found_nothing, never_crawled).
+
+    Example: gongkai status --json
+    """
+    from gongkai.crawler.status import status as source_status
+
+    rows = source_status(config, open_archive(config.archive_url))
+    if as_json:
+        emit_json(rows)
+        return
+    click.echo(f"{'source':<16} {'outcome':<11} {'last run':<26} {'next run':<26} "
+               f"{'pages':>5} {'new':>4} {'fail':>4}  flags")
+    for row in rows:
+        click.echo(f"{row['source']:<16} {row['outcome'] or '-':<11} "
+                   f"{row['last_run'] or 'never':<26} {row['next_run'] or '-':<26} "
+                   f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4}  "
+                   f"{','.join(row['flags'])}")
+
+
 @main.command()
 @click.option("--all", "force", is_flag=True, help="Reparse every version, not only stale ones.")
 @config_options

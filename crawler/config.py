@@ -6,6 +6,7 @@ built-in defaults; ``--db URL`` or ``$GONGKAI_DB`` overrides ``[archive].url``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -20,6 +21,7 @@ import apprise
 
 from gongkai.crawler import defaults
 from gongkai.crawler.exceptions import ConfigError
+from gongkai.crawler.triggers import trigger_for
 
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
 EVENTS = ("changed", "gone", "new", "crawl_failed", "missing_report")
@@ -76,12 +78,24 @@ class AlertConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    #: schedule of sources that give none: cron (5 fields, or 6 with seconds) or "every 10m"
+    default: str = defaults.SCHEDULE
+    max_concurrent_crawls: int = defaults.MAX_CONCURRENT_CRAWLS
+    crawl_timeout: float = defaults.CRAWL_TIMEOUT
+    misfire_grace: float = defaults.MISFIRE_GRACE
+    jitter: float = defaults.JITTER
+    alert_after_failures: int = defaults.ALERT_AFTER_FAILURES
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: str | None = None
     archive_url: str = defaults.ARCHIVE_URL
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -111,8 +125,7 @@ def load_config(
     config = Config() if path is None else parse_config(_read(path), str(path))
     override = db or environ.get("GONGKAI_DB")
     if override:
-        config = Config(path=config.path, archive_url=override, crawl=config.crawl,
-                        sources=config.sources, alerts=config.alerts)
+        config = dataclasses.replace(config, archive_url=override)
     return config
 
 
@@ -186,8 +199,42 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
         _alert(_Reader(path, f"alerts[{i}]", table), seen)
         for i, table in enumerate(top.get("alerts", list, []))
     )
+    schedule = _schedule(_Reader(path, "schedule", top.get("schedule", dict, {})))
     top.done()
-    return Config(path=path, archive_url=archive_url, crawl=crawl, sources=sources, alerts=alerts)
+    return Config(path=path, archive_url=archive_url, crawl=crawl, sources=sources, alerts=alerts,
+                  schedule=schedule)
+
+
+_EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
+
+
+def check_schedule(r: _Reader, key: str, value: str) -> str:
+    """A cron of 5 fields (6 with seconds first) or an interval ("every 30s", "every 6h")."""
+    if _EVERY.match(value.strip()):
+        return value.strip()
+    try:
+        trigger_for(value, jitter=0)
+    except ValueError as exc:
+        raise ConfigError(r.path, r.key(key), f"expected a cron expression of 5 (or 6) "
+                          f"fields or 'every N[s|m|h|d]', got {value!r}: {exc}") from None
+    return value
+
+
+def _schedule(r: _Reader) -> ScheduleConfig:
+    number = (int, float)
+    schedule = ScheduleConfig(
+        default=check_schedule(r, "default", r.get("default", str, defaults.SCHEDULE)),
+        max_concurrent_crawls=_positive(r, "max_concurrent_crawls", int,
+                                        defaults.MAX_CONCURRENT_CRAWLS, allow_zero=False),
+        crawl_timeout=float(_positive(r, "crawl_timeout", number, defaults.CRAWL_TIMEOUT,
+                                      allow_zero=False)),
+        misfire_grace=float(_positive(r, "misfire_grace", number, defaults.MISFIRE_GRACE)),
+        jitter=float(_positive(r, "jitter", number, defaults.JITTER)),
+        alert_after_failures=_positive(r, "alert_after_failures", int,
+                                       defaults.ALERT_AFTER_FAILURES, allow_zero=False),
+    )
+    r.done()
+    return schedule
 
 
 def _positive(r: _Reader, name: str, kind: type | tuple[type, ...], default: Any,
@@ -227,9 +274,8 @@ def _source(r: _Reader) -> SourceConfig:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise ConfigError(r.path, r.key("start_urls"), f"not an http(s) URL: {url!r}")
     schedule = r.get("schedule", str, None)
-    if schedule is not None and len(schedule.split()) not in (5, 6):
-        raise ConfigError(r.path, r.key("schedule"),
-                          f"expected a cron expression of 5 (or 6) fields, got {schedule!r}")
+    if schedule is not None:
+        schedule = check_schedule(r, "schedule", schedule)
     pattern = _regex(r, "report_pattern", defaults.REPORT_PATTERN)
     exclude = _regex(r, "exclude_pattern", defaults.EXCLUDE_PATTERN)
     source = SourceConfig(

@@ -25,3 +25,13 @@ SCHEDULE = "0 3 * * *"
 REPORT_PATTERN = r"年度(?:政府)?(?:信息公[开開]|工作)?(?:工作)?[报報]告|年[报報](?!送)"
 #: link text that marks a notice *about* reports (关于做好…年度报告编制发布工作的通知), not a report
 EXCLUDE_PATTERN = r"^\s*关于|的通知|通知\s*$|工作要点|实施方案|检查|督查|考核|情况通报|解读"
+#: crawls running at once under the scheduler (one per core on a 2-core machine)
+MAX_CONCURRENT_CRAWLS = 2
+#: seconds a scheduled crawl may run before it is stopped and recorded as timed out
+CRAWL_TIMEOUT = 3600
+#: seconds a missed run may still start late (after a restart, say)
+MISFIRE_GRACE = 3600
+#: seconds of random delay per start, so hundreds of sources do not start in the same second
+JITTER = 300
+#: consecutive failed runs of a source before a crawl_failed alert (sent once per streak)
+ALERT_AFTER_FAILURES = 1

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
-from sqlalchemy.orm import Session
 
 from gongkai.archive.db import open_archive
-from gongkai.archive.models import Run
 from gongkai.archive.store import Store
 from gongkai.crawler.config import Config, SourceConfig
 from gongkai.crawler.settings import scrapy_settings
@@ -55,7 +53,8 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     summaries = []
     for source in sources:
         outcome = _outcome(engine, source, run_ids[source.id], stats, reason)
-        run = store.finish_run(run_ids[source.id], outcome)
+        run = store.finish_run(run_ids[source.id], outcome,
+                               alert_after=config.schedule.alert_after_failures)
         summaries.append(RunSummary(
             source=source.id, run_id=run.id, outcome=run.outcome, pages=run.pages,
             new_versions=run.new_versions, unchanged=run.unchanged, gone=run.gone,
@@ -69,8 +68,4 @@ def _outcome(engine: Any, source: SourceConfig, run_id: int, stats: dict[str, An
         return "interrupted"
     if stats.get(f"gongkai/start_failed/{source.id}", 0) >= len(source.start_urls):
         return "failed"  # not one listing page could be read
-    with Session(engine) as s:
-        run = s.get_one(Run, run_id)
-        if run.pages and run.failed == run.pages:
-            return "failed"
     return "ok"

@@ -18,12 +18,22 @@ def _engine() -> Engine:
     return create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///gongkai.db")
 
 
+#: tables other libraries own in the archive database (APScheduler's job store)
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def run_migrations_online() -> None:
     with _engine().connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
