@@ -167,13 +167,15 @@ class Event(Base):
 
     __tablename__ = "event"
     id: Mapped[intpk]
-    #: new, changed, reverted, gone, crawl_failed
+    #: new, changed, reverted, gone, crawl_failed, missing_report
     kind: Mapped[str] = mapped_column(String(16), index=True)
     page_id: Mapped[int | None] = mapped_column(ForeignKey("page.id"), index=True)
     source_id: Mapped[str | None] = mapped_column(String(64))
     version_from: Mapped[int | None]
     version_to: Mapped[int | None]
     run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id"))
+    #: the report year a ``missing_report`` event is about
+    year: Mapped[int | None]
     created: Mapped[created_at]
 
 

@@ -154,6 +154,15 @@ def render(s: Session, event: Event) -> Alert:
                 f"({run.outcome if run else '?'}, {run.pages if run else 0} pages, "
                 f"{run.failed if run else 0} failed)\n{errors}").rstrip()
         return Alert(event.id, event.kind, f"[crawl_failed] {source_name}", body)
+    if event.kind == "missing_report":
+        from gongkai.archive.calendar import deadline
+
+        level = "government"
+        body = (f"source: {source_name}\nno report for {event.year} is archived, and the "
+                f"deadline ({deadline(event.year or 0, level).isoformat()} for local "
+                f"governments, {deadline(event.year or 0, 'department').isoformat()} for "
+                f"departments) has passed")
+        return Alert(event.id, event.kind, f"[missing_report] {source_name}: {event.year}", body)
     old, new = _versions(s, event)
     title = _safe((new or old).title if (new or old) else None, 200) or "(untitled)"
     url = _safe(page.url if page else "", 1000)

@@ -307,6 +307,32 @@ def schedule_list(as_json: bool, config: Config) -> None:
 
 
 @main.command()
+@click.option("--year", type=int, help="Report year (default: last year).")
+@json_option
+@config_options
+def calendar(year: int | None, as_json: bool, config: Config) -> None:
+    """Per source: is the report for a year archived, when was it first seen, and is it
+    missing or late against the deadline (31 January for departments, 31 March otherwise)?
+
+    Example: gongkai calendar --year 2025 --json
+    """
+    from datetime import UTC, datetime
+
+    from gongkai.archive.calendar import calendar as report_calendar
+
+    year = year or datetime.now(UTC).year - 1
+    entries = report_calendar(open_archive(config.archive_url),
+                              [(s.id, s.level) for s in config.sources], year)
+    if as_json:
+        emit_json([e.to_json() for e in entries])
+        return
+    for e in entries:
+        seen = e.first_seen.date().isoformat() if e.first_seen else "-"
+        click.echo(f"{e.source:<20} {e.year} {e.state:<8} due {e.deadline} first seen {seen} "
+                   f"{safe(e.url or '')}")
+
+
+@main.command()
 @json_option
 @config_options
 def status(as_json: bool, config: Config) -> None:

@@ -51,6 +51,8 @@ class SourceConfig:
     region: str | None = None
     schedule: str | None = None
     allowed_domains: tuple[str, ...] = ()
+    #: "government" (reports due 31 March) or "department" (due 31 January)
+    level: str = "government"
     report_pattern: str = defaults.REPORT_PATTERN
     exclude_pattern: str = defaults.EXCLUDE_PATTERN
     max_pages: int = defaults.MAX_PAGES
@@ -278,8 +280,13 @@ def _source(r: _Reader) -> SourceConfig:
         schedule = check_schedule(r, "schedule", schedule)
     pattern = _regex(r, "report_pattern", defaults.REPORT_PATTERN)
     exclude = _regex(r, "exclude_pattern", defaults.EXCLUDE_PATTERN)
+    level = r.get("level", str, "government")
+    if level not in ("government", "department"):
+        raise ConfigError(r.path, r.key("level"),
+                          f"expected 'government' or 'department', got {level!r}")
     source = SourceConfig(
         id=source_id,
+        level=level,
         name=r.get("name", str, source_id),
         region=r.get("region", str, None),
         start_urls=start_urls,

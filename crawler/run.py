@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
+from gongkai.archive.calendar import raise_missing
 from gongkai.archive.db import open_archive
 from gongkai.archive.store import Store
 from gongkai.crawler.config import Config, SourceConfig
@@ -55,6 +56,8 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
         outcome = _outcome(engine, source, run_ids[source.id], stats, reason)
         run = store.finish_run(run_ids[source.id], outcome,
                                alert_after=config.schedule.alert_after_failures)
+        if run.outcome == "ok":
+            raise_missing(engine, source.id, source.level)
         summaries.append(RunSummary(
             source=source.id, run_id=run.id, outcome=run.outcome, pages=run.pages,
             new_versions=run.new_versions, unchanged=run.unchanged, gone=run.gone,

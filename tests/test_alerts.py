@@ -177,3 +177,32 @@ def test_subscriptions_by_statistic_and_consistency_news(tmp_path):
         assert "review.total: 12 → 11" in message and "returns to version 1" in message
         assert ("consistency checks now passing: "
                 "review.total = upheld + corrected + other + pending") in message
+
+
+def test_calendar_and_one_missing_report_alert(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook() as receiver, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, ["/hanweb/col/col123/index.html"],
+                              download_delay=0,
+                              alerts=[{"url": receiver.url, "events": ["missing_report"]}])
+        crawl(config)
+        crawl(config)
+        # the sample site has reports for 2017 and 2019; last year's is missing, past its
+        # 31 March deadline: one alert, however many crawls notice it
+        from datetime import UTC, datetime
+
+        from gongkai.archive.calendar import deadline
+        today = datetime.now(UTC).date()
+        last_year = today.year - 1
+        overdue = today > deadline(last_year)
+        assert [m["title"] for m in receiver.received] == (
+            [f"[missing_report] hanweb: {last_year}"] if overdue else [])
+        on_time = json.loads(gongkai(config, "calendar", "--year", "2017", "--json").stdout)
+        assert on_time == [{**on_time[0], "source": "hanweb", "year": 2017,
+                            "deadline": "2018-03-31", "state": "found"}]
+        assert on_time[0]["url"].endswith("/hanweb/art/2018/2/28/art_123_456.html")
+        missing = json.loads(gongkai(config, "calendar", "--year", str(last_year),
+                                     "--json").stdout)
+        assert missing[0]["state"] == ("missing" if overdue else "pending")
+        assert missing[0]["url"] is None

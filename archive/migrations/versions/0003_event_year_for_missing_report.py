@@ -1,0 +1,26 @@
+"""event year for missing_report
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23 20:57:42.450898
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('year', sa.Integer(), nullable=True))
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('event', schema=None) as batch_op:
+        batch_op.drop_column('year')
+
