@@ -42,6 +42,9 @@ class KnownPage:
     etag: str | None
     last_modified: str | None
     attachments: list[str]
+    #: when the current content first appeared, and when the page was last fetched
+    changed_at: datetime | None = None
+    fetched_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -179,12 +182,16 @@ class Store:
             )
             rows = s.execute(
                 select(Page.id, Page.url, Page.parent_id, Page.status, Page.current_version,
-                       Page.source_id, Page.kind, Fetch.etag, Fetch.last_modified)
+                       Page.source_id, Page.kind, Page.last_seen, Fetch.etag,
+                       Fetch.last_modified, Version.first_seen.label("changed_at"))
                 .outerjoin(latest, latest.c.page_id == Page.id)
                 .outerjoin(Fetch, Fetch.id == latest.c.fetch_id)
+                .outerjoin(Version, (Version.page_id == Page.id)
+                           & (Version.number == Page.current_version))
                 .where(Page.source_id.in_(source_ids))
             ).all()
-        known = {row.url: KnownPage(row.url, row.source_id, row.kind, row.status, None, None, [])
+        known = {row.url: KnownPage(row.url, row.source_id, row.kind, row.status, None, None, [],
+                                    row.changed_at, row.last_seen)
                  for row in rows}
         by_id = {row.id: row.url for row in rows}
         for row in rows:

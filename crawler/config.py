@@ -212,7 +212,7 @@ _EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
 
 def check_schedule(r: _Reader, key: str, value: str) -> str:
     """A cron of 5 fields (6 with seconds first) or an interval ("every 30s", "every 6h")."""
-    if _EVERY.match(value.strip()):
+    if _EVERY.match(value.strip()) or value.strip() == "seasonal":
         return value.strip()
     try:
         trigger_for(value, jitter=0)

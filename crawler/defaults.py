@@ -20,7 +20,8 @@ AUTOTHROTTLE = True
 MAX_PAGES = 500
 #: listing pages followed per source per run, at most (pagination can loop)
 MAX_LISTING_PAGES = 200
-SCHEDULE = "0 3 * * *"
+#: every 6 h in January-April, when reports come out; weekly the rest of the year
+SCHEDULE = "seasonal"
 #: link text that marks a report: 年度报告, 年报, 年度政府信息公开报告, in either script
 REPORT_PATTERN = r"年度(?:政府)?(?:信息公[开開]|工作)?(?:工作)?[报報]告|年[报報](?!送)"
 #: link text that marks a notice *about* reports (关于做好…年度报告编制发布工作的通知), not a report
@@ -35,3 +36,6 @@ MISFIRE_GRACE = 3600
 JITTER = 300
 #: consecutive failed runs of a source before a crawl_failed alert (sent once per streak)
 ALERT_AFTER_FAILURES = 1
+#: a report unchanged this long is fetched at most every STABLE_RECHECK_DAYS
+STABLE_AFTER_DAYS = 365
+STABLE_RECHECK_DAYS = 30

@@ -216,3 +216,29 @@ def test_reports_dropped_from_listings_are_rechecked(tmp_path):
         pages = by_url(queries.pages(open_archive(db)), server.base_url)
         assert pages[withdrawn]["status"] == "gone" and pages[withdrawn]["versions"] == 1
         assert pages[still_live]["status"] == "live" and pages[still_live]["versions"] == 1
+
+
+def test_reports_unchanged_for_a_year_are_fetched_monthly(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from gongkai.archive.models import Page, Version
+
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0)
+        crawl(config)
+        stable, fresh = [p for p in site.reports if p.startswith("/trs/")][:2]
+        engine = open_archive(db)
+        with Session(engine) as s, s.begin():
+            page_id = s.scalar(select(Page.id).where(Page.url == server.base_url + stable))
+            s.execute(update(Version).where(Version.page_id == page_id)
+                      .values(first_seen=datetime.now(UTC) - timedelta(days=400)))
+        server.log.clear()
+        crawl(config)
+        requested = server.log.paths()
+        assert stable not in requested and fresh in requested
+        assert by_url(queries.pages(engine), server.base_url)[stable]["status"] == "live"

@@ -12,6 +12,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -130,6 +131,9 @@ class ReportSpider(scrapy.Spider):
                         parent: str | None) -> scrapy.Request | None:
         if url in self.seen_reports:
             return None
+        if self._stable(self.known.get(url)):
+            self.crawler.stats.inc_value("gongkai/backed_off")
+            return None
         if self.reports_requested[source.id] >= source.max_pages:
             self.crawler.stats.inc_value("gongkai/max_pages_reached")
             return None
@@ -148,6 +152,14 @@ class ReportSpider(scrapy.Spider):
             meta={"source": source.id, "kind": kind, "parent": parent,
                   "handle_httpstatus_list": HANDLED_STATUSES, "started": time.monotonic()},
         )
+
+    def _stable(self, page: KnownPage | None) -> bool:
+        """Back off on reports that have not changed in a year: fetch them monthly."""
+        if page is None or page.changed_at is None or page.fetched_at is None:
+            return False
+        now = datetime.now(UTC)
+        return (now - page.changed_at > timedelta(days=defaults.STABLE_AFTER_DAYS)
+                and now - page.fetched_at < timedelta(days=defaults.STABLE_RECHECK_DAYS))
 
     def parse_report(self, response: Response) -> Iterator[Any]:
         meta = response.meta
