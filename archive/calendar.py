@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from gongkai.archive.db import writer
 from gongkai.archive.models import Event, Page, Version
 
 
@@ -68,6 +69,7 @@ def raise_missing(engine: Engine, source_id: str, level: str, today: date | None
                   ) -> int | None:
     """After the deadline for last year's report, one missing_report event if it is not in
     the archive; returns the year raised."""
+    engine = writer(engine)
     today = today or datetime.now(UTC).date()
     year = today.year - 1
     with Session(engine) as s, s.begin():

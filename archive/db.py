@@ -42,7 +42,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred transaction that
+    # reads, then writes while another process writes, fails at once with "database is
+    # locked" whatever the busy timeout. Readers stay deferred so they never block writers.
+    if connection.get_execution_options().get(WRITE_OPTION):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+WRITE_OPTION = "gongkai_writer"
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine for transactions that write (see _sqlite_begin); the same pool."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 def make_engine(url: str) -> Engine:
@@ -67,7 +81,7 @@ def make_engine(url: str) -> Engine:
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
+    config.attributes["engine"] = writer(engine)
     return config
 
 

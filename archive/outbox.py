@@ -22,6 +22,7 @@ import apprise
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from gongkai.archive.db import writer
 from gongkai.archive.diff import metric_changes, paragraph_diff
 from gongkai.archive.models import Channel, Delivery, Event, Page, Run, Source, Version, utcnow
 
@@ -82,6 +83,7 @@ def _safe(text: str | None, limit: int = 500) -> str:
 # -- fan-out ---------------------------------------------------------------------------------
 def register(engine: Engine, subscriptions: list[Subscription]) -> None:
     """Known channels before a crawl, so that the crawl's own events reach a new one."""
+    engine = writer(engine)
     with Session(engine) as s, s.begin():
         newest = s.scalar(select(func.max(Event.id))) or 0
         for sub in subscriptions:
@@ -91,6 +93,7 @@ def register(engine: Engine, subscriptions: list[Subscription]) -> None:
 
 def fan_out(engine: Engine, subscriptions: list[Subscription]) -> int:
     """Create the deliveries each subscription's new events call for; returns how many."""
+    engine = writer(engine)
     created = 0
     with Session(engine) as s, s.begin():
         newest = s.scalar(select(func.max(Event.id))) or 0
@@ -263,6 +266,7 @@ class DeliveryReport:
 def send_due(engine: Engine, subscriptions: list[Subscription], *, now: datetime | None = None,
              force: bool = False) -> DeliveryReport:
     """Send every due delivery, one message per channel (a digest when there are several)."""
+    engine = writer(engine)
     now = now or utcnow()
     report = DeliveryReport()
     by_key = {sub.key: sub for sub in subscriptions}
@@ -319,6 +323,7 @@ def compose(alerts: list[Alert]) -> tuple[str, str]:
 
 def retry(engine: Engine) -> int:
     """Make failed and waiting deliveries due now; returns how many."""
+    engine = writer(engine)
     with Session(engine) as s, s.begin():
         rows = list(s.scalars(select(Delivery).where(Delivery.state.in_(("pending", "failed")))))
         for row in rows:

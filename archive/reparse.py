@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gongkai.archive.content import clean, read_blob, version_meta
+from gongkai.archive.db import writer
 from gongkai.archive.models import Blob, Page, Version, utcnow
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.report import extractor_version, parse
@@ -47,6 +48,7 @@ def rederive(s: Session, version: Version) -> bool:
 
 def reparse_all(engine: Engine, *, force: bool = False) -> ReparseSummary:
     """Reparse every version made by another parser version (all of them with ``force``)."""
+    engine = writer(engine)
     summary = ReparseSummary()
     with Session(engine) as s:
         query = select(Version.id)

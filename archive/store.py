@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gongkai.archive.content import COMPRESSION, clean, compress, version_meta
+from gongkai.archive.db import writer
 from gongkai.archive.models import Blob, Event, Fetch, Page, Run, Source, Version, utcnow
 from gongkai.archive.reparse import rederive
 from gongkai.parsers.report import Report, extractor_version
@@ -133,7 +134,7 @@ class Store:
     """The archive's write side, used by the crawler's storage pipeline and by reparse."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = writer(engine)
 
     # -- sources and runs -------------------------------------------------------------
     def sync_source(self, source_id: str, name: str, region: str | None, config_hash: str) -> None:

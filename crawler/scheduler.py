@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from gongkai.archive.db import open_archive
+from gongkai.archive.db import open_archive, writer
 from gongkai.archive.models import Run
 from gongkai.crawler.config import Config, load_config
 from gongkai.crawler.triggers import trigger_for
@@ -101,7 +101,7 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 def _close_runs(db_url: str, source_id: str, since: datetime, outcome: str) -> None:
     """Runs a killed child left open are closed with the reason it was stopped."""
-    with Session(open_archive(db_url)) as s, s.begin():
+    with Session(writer(open_archive(db_url))) as s, s.begin():
         s.execute(update(Run).where(Run.source_id == source_id, Run.outcome == "running",
                                     Run.started_at >= since)
                   .values(outcome=outcome, finished_at=datetime.now(UTC)))
@@ -110,7 +110,7 @@ def _close_runs(db_url: str, source_id: str, since: datetime, outcome: str) -> N
 def close_stale_runs(engine: Engine, older_than: float) -> int:
     """Runs still 'running' from a scheduler that died: recorded as interrupted."""
     cutoff = datetime.now(UTC).timestamp() - older_than
-    with Session(engine) as s, s.begin():
+    with Session(writer(engine)) as s, s.begin():
         stale = [r for r in s.scalars(select(Run).where(Run.outcome == "running"))
                  if r.started_at.timestamp() < cutoff]
         for run in stale:
@@ -121,7 +121,7 @@ def close_stale_runs(engine: Engine, older_than: float) -> int:
 def build_scheduler(config: Config) -> BackgroundScheduler:
     engine = open_archive(config.archive_url)
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine)},
+        jobstores={"default": SQLAlchemyJobStore(engine=writer(engine))},
         executors={"default": ThreadPoolExecutor(config.schedule.max_concurrent_crawls)},
         job_defaults={"coalesce": True, "max_instances": 1,
                       "misfire_grace_time": int(config.schedule.misfire_grace)},
