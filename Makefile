@@ -31,6 +31,7 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench.extract_bench
 	$(BIN)/python -m bench.crawl_bench
+	$(BIN)/python -m bench.scheduler_bench
 
 clean:
 	rm -rf $(VENV) demo-output bench/out
