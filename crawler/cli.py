@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import re
 import sys
@@ -74,9 +75,12 @@ def main() -> None:
 @click.argument("source_ids", nargs=-1)
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines as text or as JSON lines.")
 @json_option
 @config_options
-def crawl(source_ids: tuple[str, ...], log_level: str, as_json: bool, config: Config) -> None:
+def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, as_json: bool,
+          config: Config) -> None:
     """Crawl the configured sources once now and archive what changed.
 
     Exit status is 0 when the run finished, even if pages failed (failures are recorded).
@@ -90,7 +94,11 @@ def crawl(source_ids: tuple[str, ...], log_level: str, as_json: bool, config: Co
         raise ConfigError(config.path or "<defaults>", "sources", "no sources configured")
     engine = open_archive(config.archive_url)
     prepare(config, engine)
-    summaries = run_crawl(config, list(source_ids), log_level=log_level)
+    if log_format == "json":
+        from gongkai.crawler.logs import setup_logging
+
+        setup_logging("json", level=getattr(logging, log_level))
+    summaries = run_crawl(config, list(source_ids), log_level=log_level, log_format=log_format)
     delivered = deliver(config, engine)
     if delivered.messages:
         click.echo(f"alerts: {delivered.sent} sent, {delivered.failed} failed "

@@ -38,14 +38,15 @@ class RunSummary:
 
 
 def crawl(config: Config, source_ids: list[str] | None = None, *,
-          log_level: str = "WARNING") -> list[RunSummary]:
+          log_level: str = "WARNING", log_format: str = "text") -> list[RunSummary]:
     sources = [config.source(i) for i in source_ids] if source_ids else list(config.sources)
     engine = open_archive(config.archive_url)
     store = Store(engine)
     for source in sources:
         store.sync_source(source.id, source.name, source.region, source.config_hash())
     run_ids = {source.id: store.start_run(source.id) for source in sources}
-    process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level))
+    process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level,
+                                                      log_format=log_format))
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, sources=sources, run_ids=run_ids)
     process.start()

@@ -10,7 +10,8 @@ from gongkai.crawler.config import Config
 HANDLED_STATUSES = [304, 400, 401, 403, 404, 410, 412, 429, 500, 502, 503, 504, 521, 522]
 
 
-def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, Any]:
+def scrapy_settings(config: Config, *, log_level: str = "WARNING",
+                    log_format: str = "text") -> dict[str, Any]:
     crawl = config.crawl
     return {
         "BOT_NAME": "gongkai",
@@ -33,7 +34,8 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, 
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
-        "LOG_INSTALL_ROOT_HANDLER": True,
+        # with JSON logs our own root handler formats Scrapy's lines too
+        "LOG_INSTALL_ROOT_HANDLER": log_format != "json",
         "LOG_FORMATTER": "gongkai.crawler.logformat.QuietLogFormatter",
         # Pipelines do I/O and CPU work per item; a handful in flight keeps both cores busy
         # without starting hundreds of tasks per response (scrapy#7158).
@@ -49,6 +51,8 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING") -> dict[str, 
         },
         "GONGKAI_RETRY_BACKOFF": crawl.retry_backoff,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "EXTENSIONS": {"gongkai.crawler.progress.Progress": 500},
+        "GONGKAI_PROGRESS_INTERVAL": 5.0,
         "GONGKAI_ARCHIVE_URL": config.archive_url,
         "GONGKAI_PARSE_WORKERS": crawl.parse_workers,
     }

@@ -242,3 +242,19 @@ def test_reports_unchanged_for_a_year_are_fetched_monthly(tmp_path):
         requested = server.log.paths()
         assert stable not in requested and fresh in requested
         assert by_url(queries.pages(engine), server.base_url)[stable]["status"] == "live"
+
+
+def test_crawl_logs_progress_as_json_lines(tmp_path):
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0)
+        result = gongkai(config, "crawl", "--log-format", "json", "--log-level", "INFO")
+        assert result.returncode == 0, result.stderr[-1000:]
+        lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
+        assert lines and all({"time", "level", "logger", "message"} <= set(line)
+                             for line in lines)
+        done = [line["message"] for line in lines if line["message"].startswith("progress:")]
+        stored = len([p for p in site.reports if p.startswith("/trs/")])
+        assert done
+        assert done[-1].startswith(f"progress: {stored} pages") and done[-1].endswith("(done)")
