@@ -560,11 +560,8 @@ def test_trap_slow_reset_and_oversized(demo: tuple[Site, DemoServer, dict]) -> N
 # -- benchmark site --------------------------------------------------------------------------
 
 
-def test_bench_site_builds_fast_and_is_distinct() -> None:
-    start = time.perf_counter()
+def test_bench_site_is_distinct() -> None:
     site = build_bench_site(1000)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 4.0, elapsed  # target < 2 s; slack for a loaded CI machine
     assert len(site.reports) == 1000
     titles = {site.info[p].title for p in site.reports}
     assert len(titles) == 1000
@@ -611,18 +608,18 @@ def test_bench_site_listings_reach_every_report_over_http() -> None:
     assert set(site.non_reports) <= found
 
 
-def test_server_throughput_keep_alive() -> None:
+def test_server_keeps_connections_alive() -> None:
+    """Many requests on one connection (the speed itself is measured by make bench)."""
     site = build_bench_site(200)
     paths = [p for p in site.resources if p.startswith("/bench/")]
     with serve(site) as server:
         conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
-        start = time.perf_counter()
         for path in paths[:400]:
             conn.request("GET", path)
             resp = conn.getresponse()
             assert resp.status == 200 and resp.read()
-        rate = min(400, len(paths)) / (time.perf_counter() - start)
-    assert rate > 200, f"{rate:.0f} requests/s"
+        served = [entry for entry in server.log.snapshot() if entry[2] == "200"]
+    assert len(served) == min(400, len(paths))
 
 
 # -- command line ----------------------------------------------------------------------------
