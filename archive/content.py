@@ -5,6 +5,7 @@ Shared by the store (new versions) and reparse (refreshed versions) so both writ
 
 from __future__ import annotations
 
+import re
 import zlib
 from typing import Any
 
@@ -12,11 +13,19 @@ from gongkai.archive.models import Blob
 from gongkai.parsers.report import Report
 
 COMPRESSION = "zlib"
+#: terminal control and bidi override characters: hostile in archived text shown to people
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL; archived content is hostile and may contain it."""
     return value.replace("\x00", "") if value else value
+
+
+def strip_controls(text: object, limit: int | None = None) -> str:
+    """Archived text made safe to print or send: no control or bidi characters, bounded."""
+    cleaned = _CONTROL.sub("", "" if text is None else str(text))
+    return cleaned if limit is None else cleaned[:limit]
 
 
 def compress(body: bytes) -> bytes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ import apprise
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from gongkai.archive.content import strip_controls
 from gongkai.archive.db import writer
 from gongkai.archive.diff import metric_changes, paragraph_diff
 from gongkai.archive.models import Channel, Delivery, Event, Page, Run, Source, Version, utcnow
@@ -38,7 +38,6 @@ EXCERPT_LINES = 12
 EXCERPT_CHARS = 1500
 #: one message never grows beyond this (several channels cap message size)
 MAX_MESSAGE_CHARS = 12_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +75,7 @@ class Alert:
 
 
 def _safe(text: str | None, limit: int = 500) -> str:
-    """Archived content is hostile: no control or bidi characters, bounded length."""
-    return _CONTROL.sub("", text or "")[:limit]
+    return strip_controls(text, limit)
 
 
 # -- fan-out ---------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import functools
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -20,17 +19,16 @@ from typing import Any
 import click
 
 from gongkai.archive import queries
+from gongkai.archive.content import strip_controls
 from gongkai.archive.db import open_archive
 from gongkai.archive.exceptions import ArchiveError, NotArchived
 from gongkai.crawler.config import Config, load_config
 from gongkai.crawler.exceptions import ConfigError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
 
 def safe(text: object) -> str:
     """Archived text is hostile: strip terminal control and bidi characters before printing."""
-    return _CONTROL.sub("", str(text))
+    return strip_controls(text)
 
 
 def emit_json(data: Any) -> None:

@@ -207,19 +207,14 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
                   schedule=schedule)
 
 
-_EVERY = re.compile(r"^every\s+(\d+)\s*([smhd])$")
-
-
 def check_schedule(r: _Reader, key: str, value: str) -> str:
-    """A cron of 5 fields (6 with seconds first) or an interval ("every 30s", "every 6h")."""
-    if _EVERY.match(value.strip()) or value.strip() == "seasonal":
-        return value.strip()
+    """A cron of 5 fields (6 with seconds first), an interval ("every 30s") or "seasonal"."""
     try:
         trigger_for(value, jitter=0)
     except ValueError as exc:
         raise ConfigError(r.path, r.key(key), f"expected a cron expression of 5 (or 6) "
                           f"fields or 'every N[s|m|h|d]', got {value!r}: {exc}") from None
-    return value
+    return value.strip()
 
 
 def _schedule(r: _Reader) -> ScheduleConfig:

@@ -16,6 +16,7 @@ from gongkai.parsers.chrome import (
     label_of,
     starts_chrome,
 )
+from gongkai.parsers.metadata import REPORTISH, main_title
 from gongkai.parsers.tables import Table, table_grids
 
 
@@ -85,7 +86,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         if any(kept):
             lines.append(" | ".join(kept))
     # A repeated title above or below the body is chrome too.
-    repeats = [t for t in (title, _main_title(html_title)) if t]
+    repeats = [t for t in (title, main_title(html_title)) if t]
     while lines and any(_same(lines[0], t) for t in repeats):
         lines.pop(0)
     while lines and any(_same(lines[-1], t) for t in repeats):
@@ -171,7 +172,6 @@ def _content_root(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     return tree
 
 
-_REPORTISH = re.compile(r"[报報]告|年[报報]")
 
 
 def _first_heading(tree: lxml.html.HtmlElement) -> str | None:
@@ -179,7 +179,7 @@ def _first_heading(tree: lxml.html.HtmlElement) -> str | None:
     wins over the first one."""
     headings = [" ".join(e.text_content().split()) for e in tree.iter("h1", "h2", "h3")]
     headings = [h for h in headings if 4 <= len(h) <= 120]
-    return next((h for h in headings if _REPORTISH.search(h)), headings[0] if headings else None)
+    return next((h for h in headings if REPORTISH.search(h)), headings[0] if headings else None)
 
 
 def _prune(tree: lxml.html.HtmlElement, metadata: dict[str, str]) -> None:
@@ -281,12 +281,6 @@ def _drop(cell: str, metadata: dict[str, str]) -> bool:
     for key, value in harvest_metadata(cell).items():
         metadata.setdefault(key, value)
     return True
-
-
-def _main_title(html_title: str | None) -> str | None:
-    """``郴州市…年度报告_郴州市人民政府`` → the longest part, the page's own title."""
-    parts = [p for p in re.split(r"\s*[_|｜\-–—]+\s*", html_title or "") if p]
-    return max(parts, key=len) if parts else None
 
 
 def _same(a: str, b: str) -> bool:

@@ -31,6 +31,8 @@ _REGION = re.compile(
 )
 _PUBLISHER_SUFFIX = re.compile(r"(?:人民政府|政府)(?:办公室|办公厅)?$|(?:局|委员会|办公室|厅)$")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜\-–—]+\s*")
+#: words that mark an annual report in a title or heading, in either script
+REPORTISH = re.compile(r"[报報]告|年[报報]")
 
 
 @dataclass(slots=True)
@@ -96,12 +98,13 @@ def _title(heading: str | None, tag: str | None, html_title: str | None) -> str 
     for candidate in (heading, tag):
         if candidate and 4 <= len(candidate) <= 120:
             return " ".join(candidate.split())
-    if html_title:
-        # "郴州市人民政府2017年…年度报告_郴州市人民政府" → the longest part
-        parts = [p for p in _TITLE_SPLIT.split(html_title) if p]
-        if parts:
-            return max(parts, key=len)
-    return None
+    return main_title(html_title)
+
+
+def main_title(html_title: str | None) -> str | None:
+    """``郴州市…年度报告_郴州市人民政府`` → the longest part, the page's own title."""
+    parts = [p for p in _TITLE_SPLIT.split(html_title or "") if p]
+    return max(parts, key=len) if parts else None
 
 
 def _year(title: str | None, paragraphs: list[str], published: str | None) -> int | None:

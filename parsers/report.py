@@ -18,7 +18,7 @@ from gongkai.parsers.attachments import attachment_kind, attachment_text
 from gongkai.parsers.decode import decode_html
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.extract import extract_html
-from gongkai.parsers.metadata import resolve
+from gongkai.parsers.metadata import REPORTISH, resolve
 from gongkai.parsers.metrics import extract_metrics
 from gongkai.parsers.normalize import damage_warnings, normalize_text
 from gongkai.parsers.script import simplify, to_simplified
@@ -156,13 +156,11 @@ def _finish(report: Report, found: Found) -> Report:
     report.warnings.extend(damage_warnings(report.text))
     if not report.text:
         report.warnings.append("no report text found on the page")
-    elif not _REPORTISH.search(f"{report.title or ''} {report.text[:500]}"):
+    elif not REPORTISH.search(f"{report.title or ''} {report.text[:500]}"):
         report.warnings.append("page does not look like an annual report (no 报告/年报 in its "
                                "title or opening)")
     return report
 
-
-_REPORTISH = re.compile(r"[报報]告|年[报報]")
 
 
 def _structure(report: Report, paragraphs: list[str], tables: list[Table]) -> None:
