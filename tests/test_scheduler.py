@@ -52,7 +52,7 @@ retries = 0
 parse_workers = 1
 [schedule]
 max_concurrent_crawls = 3
-crawl_timeout = 5
+crawl_timeout = 20
 jitter = 0
 alert_after_failures = 2
 [[sources]]
