@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gongkai.archive.db import writer
-from gongkai.archive.models import Event, Page, Version
+from gongkai.archive.models import Derivation, Event, Page, Version
 
 
 def deadline(year: int, level: str = "government") -> date:
@@ -41,15 +41,17 @@ class Entry:
 def entry(s: Session, source_id: str, year: int, level: str, today: date) -> Entry:
     due = deadline(year, level)
     found: tuple[str, datetime] | None = None
-    rows = s.execute(select(Page.url, Version.meta, Version.first_seen)
+    rows = s.execute(select(Page.url, Derivation.published, Version.first_seen)
                      .join(Version, Version.page_id == Page.id)
-                     .where(Page.source_id == source_id)).all()
+                     .join(Derivation, (Derivation.version_id == Version.id)
+                           & Derivation.current)
+                     .where(Page.source_id == source_id, Derivation.year == year)).all()
     published: dict[str, str] = {}
-    for url, meta, first_seen in rows:
-        if (meta or {}).get("year") == year and (found is None or first_seen < found[1]):
+    for url, stated, first_seen in rows:
+        if found is None or first_seen < found[1]:
             found = (url, first_seen)
-            if (meta or {}).get("published"):
-                published[url] = meta["published"]
+            if stated:
+                published[url] = stated
     if found is not None:
         # the date the report states it was published, else the day we first saw it
         stated = published.get(found[0])

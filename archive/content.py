@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Any
 
 from gongkai.archive.models import Blob
-from gongkai.parsers.report import Report
 
 COMPRESSION = "zlib"
 #: terminal control and bidi override characters: hostile in archived text shown to people
@@ -36,12 +34,3 @@ def read_blob(blob: Blob) -> bytes:
     if blob.compression != COMPRESSION:
         raise ValueError(f"blob {blob.sha256}: unknown compression {blob.compression!r}")
     return zlib.decompress(blob.data)
-
-
-def version_meta(report: Report) -> dict[str, Any]:
-    return {
-        "region": report.region, "year": report.year, "published": report.published,
-        "index_no": report.index_no, "publisher": report.publisher, "doc_no": report.doc_no,
-        "template": report.template, "script": report.script, "kind": report.kind,
-        "encoding": report.encoding, "sections": report.sections, "tables": report.tables,
-    }

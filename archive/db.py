@@ -7,6 +7,7 @@ database is behind. SQLite gets WAL and a busy timeout so readers never block th
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,12 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
+def _json_dumps(value: Any) -> str:
+    # Readable UTF-8 in the database: a researcher opening the file sees 依申请公开, not
+    # \u4f9d\u7533...
+    return json.dumps(value, ensure_ascii=False)
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -68,12 +75,13 @@ def make_engine(url: str) -> Engine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                               json_serializer=_json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
     except (ArgumentError, ModuleNotFoundError) as exc:
         raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
 

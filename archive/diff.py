@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from gongkai.archive.derive import readings
 from gongkai.archive.exceptions import NotArchived
 from gongkai.archive.models import Page, Version
 
@@ -64,12 +65,13 @@ def diff_versions(engine: Engine, url: str, from_version: int | None = None,
         for n in (from_n, to_n):
             if n != 0 and n not in versions:
                 raise NotArchived(f"{url}: no version {n} (versions 1-{max(versions)})")
-        old = versions.get(from_n)
-        new = versions[to_n]
+        read = readings(s, page.id, [n for n in (from_n, to_n) if n])
+        old = read.get(from_n)
+        new = read[to_n]
         return VersionDiff(
             url=url, from_version=from_n, to_version=to_n,
             diff=paragraph_diff(old.text if old else "", new.text,
                                 labels=(f"v{from_n}", f"v{to_n}")),
             metrics_changed=metric_changes(old.metrics if old else {}, new.metrics),
-            title=new.title, returns_to=new.returns_to,
+            title=new.title, returns_to=versions[to_n].returns_to,
         )

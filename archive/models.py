@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -129,37 +130,90 @@ class Fetch(Base):
     #: set when the bytes were kept (a new version, or evidence of a block)
     blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     version_number: Mapped[int | None]
+    #: headers as sent and received, ``[[name, value], ...]`` in wire order, for WARC export;
+    #: None on fetches archived before they were kept
+    request_headers: Mapped[list[Any] | None] = mapped_column(JSON)
+    response_headers: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Version(Base):
-    """A distinct content of a page. ``content_hash`` covers normalized text and metrics only.
+    """A distinct content of a page, as first seen: which bytes, when, in what order.
 
-    Rows are appended; ``last_seen`` moves, and ``reparse`` may refresh the derived columns
-    (text, metadata, metrics, hash) from the immutable blob without adding or removing rows.
+    Rows are appended and never rewritten; only ``last_seen`` moves. What a parser made of
+    the bytes lives in :class:`Derivation`, one per parser version, so an upgrade of the
+    parser adds a reading rather than replacing the one a researcher cited.
     """
 
     __tablename__ = "version"
-    __table_args__ = (
-        UniqueConstraint("page_id", "number"),
-        Index("ix_version_page_hash", "page_id", "content_hash"),
-    )
+    __table_args__ = (UniqueConstraint("page_id", "number"),)
     id: Mapped[intpk]
     page_id: Mapped[int] = mapped_column(ForeignKey("page.id"))
     number: Mapped[int]
-    content_hash: Mapped[sha256]
     #: the earlier version number this one returns to, when the content flipped back
     returns_to: Mapped[int | None]
-    title: Mapped[str | None]
-    text: Mapped[str]
-    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    parser_version: Mapped[str] = mapped_column(String(128))
     blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
-    reparsed_at: Mapped[datetime | None]
     page: Mapped[Page] = relationship(back_populates="versions", lazy="raise")
+    derivations: Mapped[list[Derivation]] = relationship(
+        back_populates="version", order_by="Derivation.id", lazy="raise"
+    )
+
+
+class Derivation(Base):
+    """What one parser version made of a version's bytes: text, metadata and statistics.
+
+    ``content_hash`` covers normalized text and metrics only. Exactly one derivation per
+    version is ``current`` (the newest parser's); queries read that one, and older ones stay
+    so that (URL, version, parser version) always answers the same.
+    """
+
+    __tablename__ = "derivation"
+    __table_args__ = (
+        UniqueConstraint("version_id", "parser_version"),
+        Index("ix_derivation_current", "version_id", "current"),
+    )
+    id: Mapped[intpk]
+    version_id: Mapped[int] = mapped_column(ForeignKey("version.id"))
+    parser_version: Mapped[str] = mapped_column(String(128))
+    current: Mapped[bool]
+    content_hash: Mapped[sha256] = mapped_column(index=True)
+    title: Mapped[str | None]
+    text: Mapped[str]
+    #: the year the report covers (not the year it was published)
+    year: Mapped[int | None] = mapped_column(index=True)
+    #: YYYY-MM-DD as the page states it
+    published: Mapped[str | None] = mapped_column(String(10))
+    region: Mapped[str | None]
+    publisher: Mapped[str | None]
+    index_no: Mapped[str | None]
+    doc_no: Mapped[str | None]
+    #: "2019", "2008" or None
+    template: Mapped[str | None] = mapped_column(String(8))
+    #: the page's original script, hans or hant
+    script: Mapped[str] = mapped_column(String(8))
+    #: html, pdf, docx, xlsx, xls, doc
+    kind: Mapped[str] = mapped_column(String(8))
+    #: the rest of the parse object: sections, tables, encoding, metrics_from_prose
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    derived_at: Mapped[datetime]
+    version: Mapped[Version] = relationship(back_populates="derivations", lazy="raise")
+
+
+class Metric(Base):
+    """One statistic of one derivation, as a row a SQL user can filter, join and pivot."""
+
+    __tablename__ = "metric"
+    __table_args__ = (Index("ix_metric_key", "key", "derivation_id"),)
+    derivation_id: Mapped[int] = mapped_column(ForeignKey("derivation.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    #: 件, 人, 次, 个, 万元 (see docs/metrics.md)
+    unit: Mapped[str] = mapped_column(String(8))
+    #: stated only in a sentence, not in a statistics table
+    from_prose: Mapped[bool]
 
 
 class Event(Base):
@@ -228,5 +282,5 @@ class Run(Base):
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
-__all__ = ["Base", "Blob", "Channel", "Delivery", "Event", "Fetch", "Page", "Run", "Source",
-           "Version", "func", "utcnow"]
+__all__ = ["Base", "Blob", "Channel", "Delivery", "Derivation", "Event", "Fetch", "Metric",
+           "Page", "Run", "Source", "Version", "func", "utcnow"]

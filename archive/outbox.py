@@ -23,8 +23,19 @@ from sqlalchemy.orm import Session
 
 from gongkai.archive.content import strip_controls
 from gongkai.archive.db import writer
+from gongkai.archive.derive import readings
 from gongkai.archive.diff import metric_changes, paragraph_diff
-from gongkai.archive.models import Channel, Delivery, Event, Page, Run, Source, Version, utcnow
+from gongkai.archive.models import (
+    Channel,
+    Delivery,
+    Derivation,
+    Event,
+    Page,
+    Run,
+    Source,
+    Version,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +146,11 @@ def _metrics_changed(s: Session, event: Event) -> dict[str, list[Any]]:
     return metric_changes(old.metrics if old else {}, new.metrics if new else {})
 
 
-def _versions(s: Session, event: Event) -> tuple[Version | None, Version | None]:
-    rows = {v.number: v for v in s.scalars(select(Version).where(
-        Version.page_id == event.page_id,
-        Version.number.in_([n for n in (event.version_from, event.version_to) if n]),
-    ))}
+def _versions(s: Session, event: Event) -> tuple[Derivation | None, Derivation | None]:
+    if event.page_id is None:
+        return None, None
+    rows = readings(s, event.page_id,
+                    [n for n in (event.version_from, event.version_to) if n])
     return rows.get(event.version_from or 0), rows.get(event.version_to or 0)
 
 
@@ -171,8 +182,10 @@ def render(s: Session, event: Event) -> Alert:
     changed: dict[str, list[Any]] = {}
     if event.kind in ("changed", "reverted"):
         lines.append(f"versions: {event.version_from} → {event.version_to}")
-        if event.kind == "reverted" and new is not None and new.returns_to:
-            lines.append(f"returns to version {new.returns_to} (content seen before)")
+        returns_to = s.scalar(select(Version.returns_to).where(
+            Version.page_id == event.page_id, Version.number == event.version_to))
+        if event.kind == "reverted" and returns_to:
+            lines.append(f"returns to version {returns_to} (content seen before)")
         changed = metric_changes(old.metrics if old else {}, new.metrics if new else {})
         if changed:
             lines.append("statistics changed:")

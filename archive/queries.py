@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gongkai.archive.exceptions import NotArchived
-from gongkai.archive.models import Fetch, Page, Run, Version
+from gongkai.archive.models import Derivation, Fetch, Page, Run, Version
 
 
 def iso(value: datetime | None) -> str | None:
@@ -41,27 +41,16 @@ def pages(engine: Engine, source: str | None = None) -> list[dict[str, Any]]:
 def history(engine: Engine, url: str) -> list[dict[str, Any]]:
     with Session(engine) as s:
         page_id = _page_id(s, url)
-        versions = s.scalars(
-            select(Version).where(Version.page_id == page_id).order_by(Version.number))
+        rows = s.execute(
+            select(Version, Derivation)
+            .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
+            .where(Version.page_id == page_id).order_by(Version.number))
         return [
             {"version": v.number, "first_seen": iso(v.first_seen), "last_seen": iso(v.last_seen),
-             "content_hash": v.content_hash, "title": v.title, "returns_to": v.returns_to,
-             "parser_version": v.parser_version}
-            for v in versions
+             "content_hash": d.content_hash, "title": d.title, "returns_to": v.returns_to,
+             "parser_version": d.parser_version}
+            for v, d in rows
         ]
-
-
-def version(engine: Engine, url: str, number: int | None = None) -> Version:
-    """One version of a page (the current one by default)."""
-    with Session(engine) as s:
-        page_id = _page_id(s, url)
-        query = select(Version).where(Version.page_id == page_id)
-        query = (query.where(Version.number == number) if number is not None
-                 else query.order_by(Version.number.desc()).limit(1))
-        found = s.scalar(query)
-        if found is None:
-            raise NotArchived(f"{url}: no version {number if number is not None else ''}".strip())
-        return found
 
 
 def fetches(engine: Engine, url: str) -> list[dict[str, Any]]:

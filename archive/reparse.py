@@ -1,8 +1,8 @@
 """Re-derive text and statistics from stored bytes after a parser improvement.
 
 The blob a version came from is the immutable truth; text, metadata, metrics and the content
-hash are derived from it. Reparse refreshes those derived columns in place, adding and removing
-no versions and fetching nothing, and records when it did so.
+hash are derived from it. Reparse adds a derivation by the current parser beside the earlier
+ones (which stay citable), adding and removing no versions and fetching nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gongkai.archive.content import clean, read_blob, version_meta
+from gongkai.archive.content import read_blob
 from gongkai.archive.db import writer
-from gongkai.archive.models import Blob, Page, Version, utcnow
+from gongkai.archive.derive import current, derive
+from gongkai.archive.models import Blob, Derivation, Page, Version
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.report import extractor_version, parse
 
@@ -29,40 +30,38 @@ class ReparseSummary:
     failed: int = 0
 
 
-def rederive(s: Session, version: Version) -> bool:
-    """Refresh one version's derived columns; True when its text or metrics changed."""
+def rederive(s: Session, version: Version) -> Derivation:
+    """Read one version's bytes again with this parser: a new current derivation."""
     blob = s.get_one(Blob, version.blob_sha256)
     url = s.scalar(select(Page.url).where(Page.id == version.page_id))
     report = parse(read_blob(blob), url, {"content-type": blob.content_type or ""})
-    changed = report.content_hash != version.content_hash
-    version.content_hash = report.content_hash
-    version.title = clean(report.title)
-    version.text = clean(report.text) or ""
-    version.meta = version_meta(report)
-    version.metrics = report.metrics
-    version.warnings = report.warnings
-    version.parser_version = extractor_version()
-    version.reparsed_at = utcnow()
-    return changed
+    return derive(s, version, report)
 
 
 def reparse_all(engine: Engine, *, force: bool = False) -> ReparseSummary:
-    """Reparse every version made by another parser version (all of them with ``force``)."""
+    """Add a derivation by this parser to every version that lacks one (re-read all of them
+    with ``force``); earlier derivations stay, no longer current."""
     engine = writer(engine)
     summary = ReparseSummary()
     with Session(engine) as s:
-        query = select(Version.id)
+        query = select(Version.id).join(
+            Derivation, (Derivation.version_id == Version.id) & Derivation.current,
+            isouter=True)
         if not force:
-            query = query.where(Version.parser_version != extractor_version())
+            query = query.where((Derivation.parser_version != extractor_version())
+                                | Derivation.id.is_(None))
         ids = list(s.scalars(query.order_by(Version.id)))
     for version_id in ids:
         with Session(engine) as s, s.begin():
             version = s.get_one(Version, version_id)
+            before = current(s, version_id)
+            old_hash = before.content_hash if before is not None else None
             try:
-                summary.changed += rederive(s, version)
+                after = rederive(s, version)
             except ParseError as exc:
                 log.warning("reparse of version %s failed: %s", version_id, exc)
                 summary.failed += 1
                 continue
             summary.versions += 1
+            summary.changed += after.content_hash != old_hash
     return summary

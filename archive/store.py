@@ -19,9 +19,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from gongkai.archive.content import COMPRESSION, clean, compress, version_meta
+from gongkai.archive.content import COMPRESSION, clean, compress
 from gongkai.archive.db import writer
-from gongkai.archive.models import Blob, Event, Fetch, Page, Run, Source, Version, utcnow
+from gongkai.archive.derive import current as current_derivation
+from gongkai.archive.derive import derive
+from gongkai.archive.models import (
+    Blob,
+    Derivation,
+    Event,
+    Fetch,
+    Page,
+    Run,
+    Source,
+    Version,
+    utcnow,
+)
 from gongkai.archive.reparse import rederive
 from gongkai.parsers.report import Report, extractor_version
 
@@ -68,6 +80,9 @@ class FetchRecord:
     error: str | None = None
     evidence: str | None = None
     content_type: str | None = None
+    #: ``[[name, value], ...]`` as sent and as received, kept for WARC export
+    request_headers: list[list[str]] | None = None
+    response_headers: list[list[str]] | None = None
     #: the raw body: kept for a new version, or as evidence of a block (bounded)
     body: bytes | None = None
     report: Report | None = None
@@ -239,6 +254,7 @@ class Store:
             etag=clean(rec.etag), last_modified=clean(rec.last_modified), size=rec.size,
             duration_ms=rec.duration_ms, error=clean(rec.error),
             evidence=clean(rec.evidence),
+            request_headers=rec.request_headers, response_headers=rec.response_headers,
             body_sha256=hashlib.sha256(rec.body).hexdigest() if rec.body is not None else None,
         )
         stored = self._apply(s, page, rec, fetch)
@@ -284,31 +300,32 @@ class Store:
         report = rec.report
         assert report is not None and rec.body is not None
         current = self._current(s, page)
-        if current is not None and current.parser_version != extractor_version():
-            rederive(s, current)  # compare like for like
+        reading = current_derivation(s, current.id) if current is not None else None
+        if current is not None and (reading is None
+                                    or reading.parser_version != extractor_version()):
+            reading = rederive(s, current)  # compare like for like
         content_hash = report.content_hash
         page.status = "live"
         page.last_seen = rec.fetched_at
-        if current is not None and current.content_hash == content_hash:
+        if current is not None and reading is not None and reading.content_hash == content_hash:
             current.last_seen = rec.fetched_at
             fetch.version_number = current.number
             return "unchanged"
         earlier = s.scalar(
             select(Version.number)
-            .where(Version.page_id == page.id, Version.content_hash == content_hash)
+            .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
+            .where(Version.page_id == page.id, Derivation.content_hash == content_hash)
             .order_by(Version.number.desc())
             .limit(1)
         )
         number = (page.current_version or 0) + 1
         blob = self._blob(s, rec.body, rec.content_type)
         fetch.blob_sha256 = blob
-        s.add(Version(
-            page_id=page.id, number=number, content_hash=content_hash, returns_to=earlier,
-            title=clean(report.title), text=clean(report.text) or "",
-            meta=version_meta(report), metrics=report.metrics, warnings=report.warnings,
-            parser_version=extractor_version(), blob_sha256=blob,
-            first_seen=rec.fetched_at, last_seen=rec.fetched_at,
-        ))
+        version = Version(page_id=page.id, number=number, returns_to=earlier, blob_sha256=blob,
+                          first_seen=rec.fetched_at, last_seen=rec.fetched_at)
+        s.add(version)
+        s.flush()
+        derive(s, version, report)
         previous = page.current_version
         page.current_version = number
         fetch.version_number = number

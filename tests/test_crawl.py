@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from gongkai.archive import queries
+from gongkai.archive import queries, versions
 from gongkai.archive.db import open_archive
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import add_traps, build_demo_site
@@ -39,7 +39,7 @@ def test_crawl_archive_recrawl_revise_remove(tmp_path):
         assert not any(p in requested for p in site.forbidden)
         assert not set(site.non_reports) & set(requested)
         for path, info in site.info.items():
-            text = queries.version(engine, base + path).text
+            text = versions.reading(engine, base + path).text
             for sentence in info.key_sentences:
                 sentence = sentence.replace("\t", " | ")
                 expected = sentence if info.script == "hans" else _simplified(sentence)
@@ -74,7 +74,7 @@ def test_crawl_archive_recrawl_revise_remove(tmp_path):
         history = json.loads(gongkai(config, "history", base + revised, "--json").stdout)
         assert [h["version"] for h in history] == [1, 2]
         assert set(history[0]) >= {"version", "first_seen", "last_seen", "content_hash", "title"}
-        assert "215" in queries.version(engine, base + revised, 2).text
+        assert "215" in versions.reading(engine, base + revised, 2).text
 
 
 def _three_html_reports(site) -> tuple[str, str, str]:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gongkai.archive import queries
+from gongkai.archive import queries, versions
 from gongkai.archive.db import open_archive
-from gongkai.archive.models import Blob, Event, Fetch, Version
+from gongkai.archive.models import Blob, Derivation, Event, Fetch, Version
 from gongkai.archive.reparse import reparse_all
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.parsers.report import extractor_version, parse
@@ -119,28 +119,45 @@ def test_times_are_utc_aware_and_lineage_is_kept(archive_url):
     with Session(engine) as s:
         version = s.scalars(select(Version)).one()
         assert version.first_seen.tzinfo is not None and version.first_seen == T0
-        assert version.parser_version == extractor_version()
+        derivation = s.scalars(select(Derivation)).one()
+        assert derivation.version_id == version.id and derivation.current
+        assert derivation.parser_version == extractor_version()
         assert s.get(Blob, version.blob_sha256) is not None
 
 
-def test_reparse_rederives_without_new_versions(archive_url):
+OLD_PARSER = "gongkai-parsers/0.0.1 trafilatura/0"
+
+
+def test_reparse_adds_a_derivation_and_keeps_the_old_one_citable(archive_url):
     engine = open_archive(archive_url)
     Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     store = Store(engine)
     store.record(ok(report_page(), T0))
     store.record(ok(report_page([*PARAGRAPHS, "新增一段。"]), T0 + timedelta(days=1)))
+    # what an older parser said, as if it had archived these versions
     with Session(engine) as s, s.begin():
-        for version in s.scalars(select(Version)):
-            version.parser_version = "gongkai-parsers/0.0.1 trafilatura/0"
-            version.text = "stale text from an old parser"
+        for d in s.scalars(select(Derivation)):
+            d.parser_version = OLD_PARSER
+            d.text = "stale text from an old parser"
+            d.content_hash = "0" * 64
+            d.metrics = {"applications.received": 1}
     summary = reparse_all(engine)
-    assert summary.versions == 2 and summary.failed == 0
+    assert summary.versions == 2 and summary.failed == 0 and summary.changed == 2
     with Session(engine) as s:
-        versions = list(s.scalars(select(Version).order_by(Version.number)))
-    assert len(versions) == 2
-    assert all(v.parser_version == extractor_version() for v in versions)
-    assert all("stale text" not in v.text and v.reparsed_at is not None for v in versions)
-    assert "新增一段。" in versions[1].text and "新增一段。" not in versions[0].text
+        assert len(list(s.scalars(select(Version)))) == 2
+        rows = list(s.scalars(select(Derivation).order_by(Derivation.id)))
+    assert len(rows) == 4
+    assert [d.parser_version for d in rows if d.current] == [extractor_version()] * 2
+    # the current reading is the new parser's; the old one still answers as it did
+    latest = versions.reading(engine, URL)
+    assert latest.number == 2 and "新增一段。" in latest.text and "stale" not in latest.text
+    assert "新增一段。" not in versions.reading(engine, URL, 1).text
+    cited = versions.reading(engine, URL, 2, parser_version=OLD_PARSER)
+    assert cited.text == "stale text from an old parser" and not cited.derivation.current
+    assert cited.derivation.metrics == {"applications.received": 1}
+    assert versions.reading(engine, URL, 2).parser_versions == [OLD_PARSER, extractor_version()]
+    # a second reparse has nothing to do
+    assert reparse_all(engine).versions == 0
 
 
 def test_nul_bytes_in_hostile_content_are_stored_safely(archive_url):
@@ -148,5 +165,5 @@ def test_nul_bytes_in_hostile_content_are_stored_safely(archive_url):
     Store(engine).sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
     body = report_page([*PARAGRAPHS, "含有\x00空字符的段落内容，测试数据库是否能保存。"])
     assert Store(engine).record(ok(body, T0)) == "new"
-    text = queries.version(engine, URL).text
+    text = versions.reading(engine, URL).text
     assert "\x00" not in text and "空字符的段落" in text

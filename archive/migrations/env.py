@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine, create_engine
 
 from gongkai.archive.models import Base
+from gongkai.archive.search import is_index_table
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,7 +25,8 @@ FOREIGN_TABLES = {"apscheduler_jobs"}
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool,
                    compare_to: object) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    # the full-text index is dialect-specific DDL (FTS5 or tsvector) kept by archive/search.py
+    return not (type_ == "table" and (name in FOREIGN_TABLES or is_index_table(name)))
 
 
 def run_migrations_online() -> None:

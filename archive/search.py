@@ -1,0 +1,205 @@
+"""Full-text search over the current derivation of every version, in either script.
+
+Chinese has no spaces, and the words people search are two characters long (公开, 复议), which
+SQLite's trigram tokenizer cannot index. So the archive indexes character bigrams itself:
+every run of letters and digits becomes its overlapping pairs plus its last character alone,
+which makes any substring of two or more characters an exact phrase of bigrams, and a single
+character a prefix query. SQLite keeps them in an FTS5 table (ranked by bm25); PostgreSQL keeps
+the distinct bigrams and characters as a ``tsvector`` under a GIN index, and rechecks longer
+terms with ``strpos``, since a tsvector holds at most 256 positions per lexeme.
+
+A query is normalized as the text is (traditional → simplified, full-width → half-width,
+case), split into terms at whitespace (a double-quoted string is one term), and every term
+must occur. Its characters never reach the database as query syntax: operators, stray quotes
+and ``*`` are taken literally or dropped, never parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from gongkai.archive.exceptions import QueryError
+from gongkai.parsers.normalize import normalize_text
+from gongkai.parsers.script import simplify
+
+#: the FTS5 table (SQLite) and the lexeme table (PostgreSQL); Alembic leaves them alone
+FTS_TABLE = "search_fts"
+PG_TABLE = "search_doc"
+_QUOTED = re.compile(r'"([^"]*)"')
+#: a query longer than this is refused: nobody types it, and it would be a costly phrase
+MAX_QUERY_CHARS = 200
+
+
+def _runs(value: str) -> Iterator[str]:
+    run: list[str] = []
+    for ch in value.casefold():
+        if ch.isalnum():
+            run.append(ch)
+        elif run:
+            yield "".join(run)
+            run = []
+    if run:
+        yield "".join(run)
+
+
+def index_tokens(value: str | None) -> str:
+    """The text as FTS5 sees it: bigrams of each run, then the run's last character."""
+    out: list[str] = []
+    for run in _runs(value or ""):
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        out.append(run[-1])
+    return " ".join(out)
+
+
+def index_lexemes(value: str | None) -> set[str]:
+    """Distinct bigrams and characters: what PostgreSQL needs to find candidates."""
+    out: set[str] = set()
+    for run in _runs(value or ""):
+        out.update(run[i:i + 2] for i in range(len(run) - 1))
+        out.update(run)
+    return out
+
+
+def normalize_query(query: str) -> list[str]:
+    """The terms of a query, normalized like archived text; QueryError when none is left."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"query is {len(query)} characters long; at most {MAX_QUERY_CHARS}")
+    quoted = _QUOTED.findall(query)
+    rest = _QUOTED.sub(" ", query).replace('"', " ")
+    terms: list[str] = []
+    for raw in [*quoted, *rest.split()]:
+        simplified, _script = simplify(raw)
+        term = normalize_text(simplified).casefold().strip()
+        if any(ch.isalnum() for ch in term) and term not in terms:
+            terms.append(term)
+    if not terms:
+        raise QueryError(f"query {query!r} has no letters, digits or Chinese characters to "
+                         "search for")
+    return terms
+
+
+def fts_expression(terms: list[str]) -> str:
+    """An FTS5 MATCH expression built from tokens only, each quoted, so it cannot fail."""
+    parts: list[str] = []
+    for term in terms:
+        for run in _runs(term):
+            if len(run) == 1:
+                parts.append(f'"{run}"*')
+            else:
+                parts.append('"' + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + '"')
+    return " AND ".join(parts)
+
+
+def needs_recheck(term: str) -> bool:
+    """Whether the index alone can answer a term exactly (one run: yes on SQLite)."""
+    return not all(ch.isalnum() for ch in term)
+
+
+# -- keeping the index ---------------------------------------------------------------------
+
+def add(conn: Connection | Session, derivation_id: int, title: str | None, body: str) -> None:
+    dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
+    if dialect == "sqlite":
+        conn.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (:id, :t, :b)"),
+                     {"id": derivation_id, "t": index_tokens(title), "b": index_tokens(body)})
+    elif dialect == "postgresql":
+        conn.execute(text(
+            f"INSERT INTO {PG_TABLE}(derivation_id, lexemes) VALUES (:id, "
+            "setweight(array_to_tsvector(CAST(:t AS text[])), 'A') || "
+            "array_to_tsvector(CAST(:b AS text[])))"),
+            {"id": derivation_id, "t": sorted(index_lexemes(title)),
+             "b": sorted(index_lexemes(body))})
+
+
+def remove(conn: Connection | Session, derivation_id: int, title: str | None,
+           body: str) -> None:
+    """Take a derivation out of the index (it stopped being current)."""
+    dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
+    if dialect == "sqlite":
+        # A contentless FTS5 table forgets a row when told the tokens it was given.
+        conn.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, body) "
+                          "VALUES ('delete', :id, :t, :b)"),
+                     {"id": derivation_id, "t": index_tokens(title), "b": index_tokens(body)})
+    elif dialect == "postgresql":
+        conn.execute(text(f"DELETE FROM {PG_TABLE} WHERE derivation_id = :id"),
+                     {"id": derivation_id})
+
+
+def create_index(conn: Connection) -> None:
+    """DDL of the index; called by the migration that introduced it."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body, content='', "
+            "tokenize='unicode61 remove_diacritics 0')")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            f"CREATE TABLE {PG_TABLE} (derivation_id INTEGER PRIMARY KEY "
+            "REFERENCES derivation(id), lexemes tsvector NOT NULL)")
+        conn.exec_driver_sql(
+            f"CREATE INDEX ix_{PG_TABLE}_lexemes ON {PG_TABLE} USING gin (lexemes)")
+
+
+def is_index_table(name: str | None) -> bool:
+    return bool(name) and (name == PG_TABLE or str(name).startswith(FTS_TABLE))
+
+
+# -- snippets ------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Snippet:
+    text: str
+    #: [start, end) character offsets of the matches inside ``text``
+    highlights: list[tuple[int, int]]
+
+
+def snippet(body: str, title: str | None, terms: list[str], width: int = 48) -> Snippet:
+    """A window of the body around the first match, every match in it marked."""
+    folded = body.casefold()
+    first = min((i for i in (folded.find(t) for t in terms) if i >= 0), default=-1)
+    if first < 0:  # matched in the title only
+        return Snippet(body[:width * 2].replace("\n", " "), [])
+    start = max(0, first - width)
+    end = min(len(body), first + width)
+    window = body[start:end].replace("\n", " ")
+    marks = _marks(window.casefold(), terms)
+    prefix = "…" if start else ""
+    suffix = "…" if end < len(body) else ""
+    shift = len(prefix)
+    return Snippet(prefix + window + suffix, [(a + shift, b + shift) for a, b in marks])
+
+
+def _marks(folded: str, terms: list[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        at = folded.find(term)
+        while at >= 0 and term:
+            spans.append((at, at + len(term)))
+            at = folded.find(term, at + len(term))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def marked(s: Snippet, left: str = "[", right: str = "]") -> str:
+    out, at = [], 0
+    for a, b in s.highlights:
+        out += [s.text[at:a], left, s.text[a:b], right]
+        at = b
+    out.append(s.text[at:])
+    return "".join(out)
+
+
+__all__ = ["FTS_TABLE", "PG_TABLE", "Snippet", "add", "create_index", "fts_expression",
+           "index_lexemes", "index_tokens", "is_index_table", "marked", "needs_recheck",
+           "normalize_query", "remove", "snippet"]
+
