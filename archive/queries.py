@@ -19,23 +19,48 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def pages(engine: Engine, source: str | None = None) -> list[dict[str, Any]]:
-    counts = (
-        select(Version.page_id, func.count().label("n")).group_by(Version.page_id).subquery()
-    )
+def pages(engine: Engine, source: str | None = None, *,
+          as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Every archived page; with ``as_of``, as the archive stood then: pages first seen by
+    then, their versions by then, and the status their last fetch by then gave them."""
+    counts = select(Version.page_id, func.count().label("n"))
+    if as_of is not None:
+        counts = counts.where(Version.first_seen <= as_of)
+    counts_q = counts.group_by(Version.page_id).subquery()
     query = (
-        select(Page, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.page_id == Page.id)
+        select(Page, func.coalesce(counts_q.c.n, 0))
+        .outerjoin(counts_q, counts_q.c.page_id == Page.id)
         .order_by(Page.source_id, Page.url)
     )
     if source is not None:
         query = query.where(Page.source_id == source)
+    if as_of is not None:
+        query = query.where(Page.first_seen <= as_of)
     with Session(engine) as s:
-        return [
-            {"url": page.url, "source": page.source_id, "status": page.status,
-             "versions": n, "first_seen": iso(page.first_seen), "last_seen": iso(page.last_seen)}
-            for page, n in s.execute(query)
-        ]
+        rows = [(page, n) for page, n in s.execute(query)]
+        then = _fetches_by(s, [page.id for page, _ in rows], as_of) if as_of else {}
+        out = []
+        for page, n in rows:
+            status, last_seen = page.status, page.last_seen
+            if as_of is not None:
+                outcome, last_seen = then.get(page.id, (None, page.first_seen))
+                status = ("gone" if outcome == "gone" else "live"
+                          if outcome in ("ok", "not_modified") and n else "error")
+            out.append({"url": page.url, "source": page.source_id, "status": status,
+                        "versions": n, "first_seen": iso(page.first_seen),
+                        "last_seen": iso(last_seen)})
+        return out
+
+
+def _fetches_by(s: Session, page_ids: list[int],
+                as_of: datetime) -> dict[int, tuple[str, datetime]]:
+    """Per page, the outcome and time of its last fetch at or before ``as_of``."""
+    latest = (select(Fetch.page_id, func.max(Fetch.id).label("id"))
+              .where(Fetch.fetched_at <= as_of).group_by(Fetch.page_id).subquery())
+    rows = s.execute(select(Fetch.page_id, Fetch.outcome, Fetch.fetched_at)
+                     .join(latest, latest.c.id == Fetch.id))
+    wanted = set(page_ids)
+    return {r.page_id: (r.outcome, r.fetched_at) for r in rows if r.page_id in wanted}
 
 
 def history(engine: Engine, url: str) -> list[dict[str, Any]]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
@@ -203,3 +205,139 @@ __all__ = ["FTS_TABLE", "PG_TABLE", "Snippet", "add", "create_index", "fts_expre
            "index_lexemes", "index_tokens", "is_index_table", "marked", "needs_recheck",
            "normalize_query", "remove", "snippet"]
 
+
+
+# -- querying ------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Filters:
+    """What narrows a search or an export; None means no limit."""
+
+    source: str | None = None
+    #: a prefix of the region: 湖南省 finds 湖南省郴州市
+    region: str | None = None
+    year: int | None = None
+    #: published on or after / on or before, YYYY-MM-DD
+    since: str | None = None
+    until: str | None = None
+    template: str | None = None
+    #: page kind: report or attachment
+    kind: str | None = None
+    #: every version, not only the one current (at ``as_of``, else now)
+    all_versions: bool = False
+    as_of: datetime | None = None
+
+
+def where_clause(f: Filters) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions over aliases p (page), v (version), d (derivation), s (source), shared
+    by search and export so both filter alike."""
+    sql = ["d.current"]
+    params: dict[str, Any] = {}
+    if f.as_of is not None:
+        sql.append("v.first_seen <= :as_of AND p.first_seen <= :as_of")
+        params["as_of"] = f.as_of
+        if not f.all_versions:
+            sql.append("v.number = (SELECT max(v2.number) FROM version v2 "
+                       "WHERE v2.page_id = v.page_id AND v2.first_seen <= :as_of)")
+    elif not f.all_versions:
+        sql.append("v.number = p.current_version")
+    if f.source is not None:
+        sql.append("p.source_id = :source")
+        params["source"] = f.source
+    if f.region is not None:
+        sql.append("substr(COALESCE(s.region, d.region, ''), 1, :region_len) = :region")
+        params["region"], params["region_len"] = f.region, len(f.region)
+    if f.year is not None:
+        sql.append("d.year = :year")
+        params["year"] = f.year
+    if f.since is not None:
+        sql.append("d.published >= :since")
+        params["since"] = f.since
+    if f.until is not None:
+        sql.append("d.published <= :until")
+        params["until"] = f.until
+    if f.template is not None:
+        sql.append("d.template = :template")
+        params["template"] = f.template
+    if f.kind is not None:
+        sql.append("p.kind = :kind")
+        params["kind"] = f.kind
+    return sql, params
+
+
+#: joins from a derivation ``d`` to its version, page and source
+JOIN_VERSION = """JOIN version v ON v.id = d.version_id
+JOIN page p ON p.id = v.page_id
+LEFT JOIN source s ON s.id = p.source_id"""
+FROM_CURRENT = "JOIN derivation d ON d.id = {key}\n" + JOIN_VERSION
+
+
+@dataclass(slots=True)
+class Hit:
+    url: str
+    title: str | None
+    source: str | None
+    region: str | None
+    year: int | None
+    published: str | None
+    version: int
+    parser_version: str
+    snippet: Snippet
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "title": self.title, "region": self.region, "year": self.year,
+                "version": self.version, "snippet": self.snippet.text,
+                "highlights": [list(span) for span in self.snippet.highlights],
+                "source": self.source, "published": self.published,
+                "parser_version": self.parser_version}
+
+
+def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: int = 20,
+          offset: int = 0) -> list[Hit]:
+    """Ranked hits for ``q``: best first (title matches weigh more), every term present."""
+    terms = normalize_query(q)
+    where, params = where_clause(filters or Filters())
+    params |= {"limit": limit, "offset": offset}
+    if conn.dialect.name == "sqlite":
+        params["expr"] = fts_expression(terms)
+        rechecked = [t for t in terms if needs_recheck(t)]
+        match, key, rank = (f"{FTS_TABLE} MATCH :expr", "f.rowid",
+                            f"bm25({FTS_TABLE}, 8.0, 1.0)")
+        source = f"{FTS_TABLE} f"
+        position = "instr"
+    elif conn.dialect.name == "postgresql":
+        params["tsq"] = " & ".join(f"'{lexeme}'" for lexeme in _lexemes(terms))
+        rechecked = [t for t in terms if len(t) > 2 or needs_recheck(t)]
+        match, key, rank = ("f.lexemes @@ CAST(:tsq AS tsquery)", "f.derivation_id",
+                            "-ts_rank(f.lexemes, CAST(:tsq AS tsquery))")
+        source = f"{PG_TABLE} f"
+        position = "strpos"
+    else:  # pragma: no cover - the archive runs on these two
+        raise QueryError(f"search is not available on {conn.dialect.name}")
+    for i, term in enumerate(rechecked):
+        params[f"t{i}"] = term
+        where.append(f"({position}(lower(d.text), :t{i}) > 0 "
+                     f"OR {position}(lower(COALESCE(d.title, '')), :t{i}) > 0)")
+    sql = (f"SELECT d.id AS id, p.url AS url, p.source_id AS source, "
+           f"COALESCE(s.region, d.region) AS region, d.year AS year, d.title AS title, "
+           f"d.published AS published, v.number AS version, d.parser_version AS parser_version "
+           f"FROM {source} {FROM_CURRENT.format(key=key)} "
+           f"WHERE {match} AND {' AND '.join(where)} "
+           f"ORDER BY {rank}, d.id DESC LIMIT :limit OFFSET :offset")
+    rows = conn.execute(text(sql), params).mappings().all()
+    bodies = dict(conn.execute(text("SELECT id, text FROM derivation WHERE id IN "
+                                    f"({', '.join(str(r['id']) for r in rows) or 'NULL'})")).all())
+    return [Hit(url=r["url"], title=r["title"], source=r["source"], region=r["region"],
+                year=r["year"], published=r["published"], version=r["version"],
+                parser_version=r["parser_version"],
+                snippet=snippet(bodies.get(r["id"], ""), r["title"], terms))
+            for r in rows]
+
+
+def _lexemes(terms: list[str]) -> list[str]:
+    out: list[str] = []
+    for term in terms:
+        for run in _runs(term):
+            grams = [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+            out.extend(g for g in grams if g not in out)
+    return out

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 VIEWS = ("reports", "metrics")
 
 
-def _iso(column: str, dialect: str) -> str:
+def iso_sql(column: str, dialect: str) -> str:
     if dialect == "postgresql":
         return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
     return f"strftime('%Y-%m-%dT%H:%M:%SZ', {column})"
@@ -35,9 +35,9 @@ SELECT p.url AS url, p.source_id AS source, s.name AS source_name,
        d.published AS published, d.template AS template, d.kind AS kind,
        d.script AS script, p.status AS status, v.number AS version,
        d.parser_version AS parser_version, d.content_hash AS content_hash,
-       {_iso('v.first_seen', dialect)} AS first_seen,
-       {_iso('v.last_seen', dialect)} AS last_seen,
-       {_iso('p.first_seen', dialect)} AS page_first_seen,
+       {iso_sql('v.first_seen', dialect)} AS first_seen,
+       {iso_sql('v.last_seen', dialect)} AS last_seen,
+       {iso_sql('p.first_seen', dialect)} AS page_first_seen,
        p.id AS page_id, v.id AS version_id, d.id AS derivation_id
 {_current_join()}"""
 
@@ -47,7 +47,7 @@ def metrics_sql(dialect: str) -> str:
 SELECT p.source_id AS source, COALESCE(s.region, d.region) AS region, d.year AS year,
        m.key AS key, m.value AS value, m.unit AS unit, m.from_prose AS from_prose,
        p.url AS url, v.number AS version, d.parser_version AS parser_version,
-       {_iso('v.first_seen', dialect)} AS captured, d.template AS template,
+       {iso_sql('v.first_seen', dialect)} AS captured, d.template AS template,
        m.derivation_id AS derivation_id
 FROM metric m
 JOIN derivation d ON d.id = m.derivation_id AND d.current

@@ -1,0 +1,136 @@
+"""Full-text search over a real archive, on SQLite (FTS5) and PostgreSQL (tsvector + GIN)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from gongkai.archive.exceptions import QueryError
+from gongkai.archive.reparse import reparse_all
+from gongkai.archive.search import Filters, index_tokens, marked, normalize_query, query
+from gongkai.archive.versions import parse_as_of
+from tests.research_archive import REPORTS, T0, WITHDRAWN, build, url_of
+
+
+@pytest.fixture
+def archive(archive_url):
+    return build(archive_url)
+
+
+def urls(engine, q, **kw):
+    limit = kw.pop("limit", 50)
+    with engine.connect() as conn:
+        return [hit.url for hit in query(conn, q, Filters(**kw), limit=limit)]
+
+
+def test_two_character_words_are_found_in_every_report(archive):
+    assert set(urls(archive, "公开")) == {url_of(i) for i in range(len(REPORTS))}
+    # 复议 is in four seeds in simplified script and in the traditional one as 復議
+    assert set(urls(archive, "复议")) == {url_of(i) for i in range(len(REPORTS))}
+
+
+def test_either_script_finds_the_same_reports(archive):
+    simplified = urls(archive, "依申请公开")
+    assert urls(archive, "依申請公開") == simplified
+    assert url_of(2) in simplified  # the report published in traditional script
+
+
+def test_a_substring_must_occur_exactly(archive):
+    # every bigram of 开公开 occurs in the reports, the string itself does not
+    assert urls(archive, "开公开") == []
+    assert urls(archive, "大余县") == [url_of(2)]
+    assert urls(archive, "秦皇岛") == [url_of(3)]
+
+
+def test_single_characters_are_searchable(archive):
+    assert url_of(2) in urls(archive, "余")
+
+
+def test_title_matches_rank_first(archive):
+    hits = urls(archive, "靖江")
+    assert hits[0] == url_of(4)
+
+
+def test_terms_separated_by_spaces_must_all_occur(archive):
+    both = set(urls(archive, "郴州 依申请公开"))
+    assert url_of(0) in both and url_of(3) not in both
+
+
+def test_snippet_marks_the_match(archive):
+    with archive.connect() as conn:
+        hit = query(conn, "依申請公開", Filters(source="dayu"))[0]
+    assert hit.snippet.highlights
+    a, b = hit.snippet.highlights[0]
+    assert hit.snippet.text[a:b] == "依申请公开"
+    assert "[依申请公开]" in marked(hit.snippet)
+    assert hit.region == "江西省赣州市大余县" and hit.version == 1
+
+
+def test_filters(archive):
+    assert set(urls(archive, "公开", source="qhd")) == {url_of(3), url_of(4)}
+    assert set(urls(archive, "公开", region="湖南省")) == {url_of(0), url_of(1)}
+    assert urls(archive, "公开", year=2019) == [url_of(2)]
+    assert urls(archive, "公开", year=2016) == [url_of(3)]
+    assert set(urls(archive, "公开", template="2019")) == {url_of(2)}
+    assert urls(archive, "公开", kind="attachment") == []
+    # published dates come from the reports' own headers
+    assert url_of(3) not in urls(archive, "公开", since="2018-01-01")
+    assert urls(archive, "公开", until="2017-12-31") == [url_of(3)]
+
+
+def test_latest_versions_by_default_all_or_as_of_on_request(archive):
+    assert urls(archive, WITHDRAWN) == []
+    assert urls(archive, WITHDRAWN, all_versions=True) == [url_of(0)]
+    assert urls(archive, WITHDRAWN, as_of=parse_as_of(T0.date().isoformat())) == [url_of(0)]
+    assert urls(archive, "215件") == [url_of(0)]
+    assert urls(archive, "215件", as_of=parse_as_of(T0.date().isoformat())) == []
+    # nothing was archived before the first crawl
+    assert urls(archive, "公开", as_of=parse_as_of("2025-01-01")) == []
+
+
+@pytest.mark.parametrize("q", ['公开"', '"公开', "AND OR NOT 公开", "公开 OR", "(复议",
+                               "NEAR(公开", "公开*", "title:公开", "'; DROP TABLE page; --公开",
+                               "公开 -复议", "^公开"])
+def test_query_syntax_is_taken_literally(archive, q):
+    with archive.connect() as conn:
+        query(conn, q)  # never an SQL error
+    assert urls(archive, "公开")  # and nothing was harmed
+
+
+@pytest.mark.parametrize("q", ["*", '"', '""', "  ", "()", "-", "《》"])
+def test_a_query_with_nothing_to_search_is_a_clear_error(archive, q):
+    with pytest.raises(QueryError, match="nothing|no letters"):
+        with archive.connect() as conn:
+            query(conn, q)
+
+
+def test_queries_use_the_index_not_a_table_scan(archive):
+    with archive.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM search_fts WHERE search_fts MATCH "
+                "'\"公开\"'"))
+            assert "VIRTUAL TABLE INDEX" in plan and "SCAN derivation" not in plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(
+                "EXPLAIN SELECT derivation_id FROM search_doc WHERE lexemes @@ "
+                "CAST('''公开''' AS tsquery)"))
+            assert "ix_search_doc_lexemes" in plan
+
+
+def test_reparse_keeps_one_index_entry_per_current_derivation(archive):
+    before = urls(archive, "公开")
+    with archive.begin() as conn:
+        conn.execute(text("UPDATE derivation SET parser_version = 'gongkai-parsers/0.0.1'"))
+    assert reparse_all(archive).versions == len(REPORTS) + 1
+    assert sorted(urls(archive, "公开")) == sorted(before)
+    assert urls(archive, WITHDRAWN, all_versions=True) == [url_of(0)]
+
+
+def test_query_normalization():
+    assert normalize_query("依申請公開") == ["依申请公开"]
+    assert normalize_query('"行政 复议" ＡＢＣ') == ["行政 复议", "abc"]
+    assert index_tokens("公开，复议") == "公开 开 复议 议"
+    with pytest.raises(QueryError, match="at most"):
+        normalize_query("公" * 500)
