@@ -6,58 +6,28 @@ non-zero exit (2 for bad configuration or usage), never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import click
 
 from gongkai.archive import queries
-from gongkai.archive.content import strip_controls
 from gongkai.archive.db import open_archive
-from gongkai.archive.exceptions import ArchiveError, NotArchived
-from gongkai.crawler.config import Config, load_config
+from gongkai.crawler.config import Config
 from gongkai.crawler.exceptions import ConfigError
-
-
-def safe(text: object) -> str:
-    """Archived text is hostile: strip terminal control and bidi characters before printing."""
-    return strip_controls(text)
-
-
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--config`` and ``--db`` for every command that reads the config or the archive."""
-
-    @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                  help="gongkai.toml to use (default: $GONGKAI_CONFIG, ./gongkai.toml).")
-    @click.option("--db", help="Archive database URL; overrides [archive].url and $GONGKAI_DB.")
-    @functools.wraps(func)
-    def wrapper(*args: Any, config_path: str | None, db: str | None, **kwargs: Any) -> Any:
-        try:
-            config = load_config(config_path, os.environ, db)
-        except ConfigError as exc:
-            click.echo(f"gongkai: config error: {exc}", err=True)
-            sys.exit(2)
-        try:
-            return func(*args, config=config, **kwargs)
-        except (ArchiveError, NotArchived, ConfigError) as exc:
-            click.echo(f"gongkai: {safe(exc)}", err=True)
-            sys.exit(2 if isinstance(exc, ConfigError) else 1)
-
-    return wrapper
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+from gongkai.crawler.options import (
+    config_options,
+    csv_option,
+    emit_json,
+    emit_rows,
+    json_option,
+    safe,
+)
+from gongkai.crawler.research import COMMANDS as RESEARCH_COMMANDS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -148,17 +118,25 @@ def parse(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
 
 @main.command()
 @click.option("--source", help="Only pages of this source id.")
+@click.option("--as-of", help="The pages as the archive stood then (YYYY-MM-DD or ISO time).")
 @json_option
+@csv_option
 @config_options
-def pages(source: str | None, as_json: bool, config: Config) -> None:
+def pages(source: str | None, as_of: str | None, as_json: bool, as_csv: bool,
+          config: Config) -> None:
     """List archived pages with their status and number of versions.
 
     Example: gongkai pages --source chenzhou --json
     """
-    rows = queries.pages(open_archive(config.archive_url), source)
-    if as_json:
-        emit_json(rows)
+    from gongkai.archive.versions import parse_as_of
+
+    moment = parse_as_of(as_of) if as_of else None
+    rows = queries.pages(open_archive(config.archive_url), source, as_of=moment)
+    if as_json or as_csv:
+        emit_rows(rows, ["url", "source", "status", "versions", "first_seen", "last_seen"],
+                  as_json=as_json, as_csv=as_csv)
         return
+    click.echo(f"{'status':<6} {'vers':<4} {'source':<14} url")
     for row in rows:
         click.echo(f"{row['status']:<6} v{row['versions']:<3} {row['source'] or '-':<14} "
                    f"{safe(row['url'])}")
@@ -223,9 +201,11 @@ def diff(url: str, from_version: int | None, to_version: int | None, as_json: bo
 @click.option("--state", type=click.Choice(["pending", "sent", "failed"]),
               help="Only deliveries in this state.")
 @json_option
+@csv_option
 @config_options
 @click.pass_context
-def alerts(ctx: click.Context, state: str | None, as_json: bool, config: Config) -> None:
+def alerts(ctx: click.Context, state: str | None, as_json: bool, as_csv: bool,
+           config: Config) -> None:
     """Alert deliveries: pending, sent and failed, newest first.
 
     Example: gongkai alerts --state failed; gongkai alerts retry
@@ -235,11 +215,13 @@ def alerts(ctx: click.Context, state: str | None, as_json: bool, config: Config)
     from gongkai.archive.outbox import listing
 
     rows = listing(open_archive(config.archive_url), state)
-    if as_json:
-        emit_json(rows)
+    if as_json or as_csv:
+        emit_rows(rows, list(rows[0]) if rows else ["state", "event", "channel", "url"],
+                  as_json=as_json, as_csv=as_csv)
         return
+    click.echo(f"{'state':<8} {'event':<12} {'tries':<6} {'channel':<28} page or source")
     for row in rows:
-        click.echo(f"{row['state']:<8} {row['event']:<12} try {row['attempts']:<2} "
+        click.echo(f"{row['state']:<8} {row['event']:<12} {row['attempts']:<6} "
                    f"{row['channel']:<28} {safe(row['url'] or row['source'] or '')}"
                    + (f"  ! {safe(row['last_error'])[:120]}" if row["last_error"] else ""))
 
@@ -315,8 +297,9 @@ def schedule_list(as_json: bool, config: Config) -> None:
 @main.command()
 @click.option("--year", type=int, help="Report year (default: last year).")
 @json_option
+@csv_option
 @config_options
-def calendar(year: int | None, as_json: bool, config: Config) -> None:
+def calendar(year: int | None, as_json: bool, as_csv: bool, config: Config) -> None:
     """Per source: is the report for a year archived, when was it first seen, and is it
     missing or late against the deadline (31 January for departments, 31 March otherwise)?
 
@@ -329,19 +312,25 @@ def calendar(year: int | None, as_json: bool, config: Config) -> None:
     year = year or datetime.now(UTC).year - 1
     entries = report_calendar(open_archive(config.archive_url),
                               [(s.id, s.level) for s in config.sources], year)
-    if as_json:
-        emit_json([e.to_json() for e in entries])
+    if as_json or as_csv:
+        emit_rows([e.to_json() for e in entries],
+                  ["source", "year", "state", "deadline", "first_seen", "url"],
+                  as_json=as_json, as_csv=as_csv)
         return
+    click.echo(f"{'source':<20} {'year':<4} {'state':<8} {'deadline':<14} "
+               f"{'first seen':<21} url")
     for e in entries:
         seen = e.first_seen.date().isoformat() if e.first_seen else "-"
-        click.echo(f"{e.source:<20} {e.year} {e.state:<8} due {e.deadline} first seen {seen} "
+        click.echo(f"{e.source:<20} {e.year:<4} {e.state:<8} {e.deadline.isoformat():<14} "
+                   f"{seen:<21} "
                    f"{safe(e.url or '')}")
 
 
 @main.command()
 @json_option
+@csv_option
 @config_options
-def status(as_json: bool, config: Config) -> None:
+def status(as_json: bool, as_csv: bool, config: Config) -> None:
     """Per source: last run, last success, next run, outcome, counts and flags (failing,
     found_nothing, never_crawled).
 
@@ -350,8 +339,10 @@ def status(as_json: bool, config: Config) -> None:
     from gongkai.crawler.status import status as source_status
 
     rows = source_status(config, open_archive(config.archive_url))
-    if as_json:
-        emit_json(rows)
+    if as_json or as_csv:
+        emit_rows(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
+                         "new_versions", "unchanged", "gone", "failed", "flags"],
+                  as_json=as_json, as_csv=as_csv)
         return
     click.echo(f"{'source':<16} {'outcome':<11} {'last run':<26} {'next run':<26} "
                f"{'pages':>5} {'new':>4} {'fail':>4}  flags")
@@ -394,6 +385,9 @@ def demo(workdir: str, port: int) -> None:
 
     sys.exit(run_tour(Path(workdir), port))
 
+
+for _command in RESEARCH_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()
