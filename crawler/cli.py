@@ -32,11 +32,16 @@ from gongkai.crawler.research import COMMANDS as RESEARCH_COMMANDS
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gongkai")
-def main() -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="gongkai.toml for every command (also accepted after the command name).")
+@click.option("--db", help="Archive database URL for every command.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, db: str | None) -> None:
     """gongkai (公开): crawl, archive and compare government information-disclosure reports.
 
     Example: gongkai crawl && gongkai pages --json
     """
+    ctx.obj = {"config": config_path, "db": db}
 
 
 @main.command()
@@ -267,7 +272,9 @@ def schedule_run(config_path: str | None, db: str | None, log_format: str | None
 
     setup_logging(log_format)
     try:
-        sys.exit(run(config_path, dict(os.environ), db))
+        given = click.get_current_context().find_root().obj or {}
+        sys.exit(run(config_path or given.get("config"), dict(os.environ),
+                     db or given.get("db")))
     except ConfigError as exc:
         click.echo(f"gongkai: config error: {exc}", err=True)
         sys.exit(2)

@@ -63,6 +63,9 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--db", help="Archive database URL; overrides [archive].url and $GONGKAI_DB.")
     @functools.wraps(func)
     def wrapper(*args: Any, config_path: str | None, db: str | None, **kwargs: Any) -> Any:
+        given = click.get_current_context().find_root().obj or {}
+        config_path = config_path or given.get("config")
+        db = db or given.get("db")
         try:
             config = load_config(config_path, os.environ, db)
         except ConfigError as exc:

@@ -143,3 +143,10 @@ def test_listings_print_csv_with_headers_and_pages_as_of(db):
         head = run(db, *command, "--csv").stdout.splitlines()
         assert head and "," in head[0]
 
+
+
+def test_config_and_db_are_accepted_before_the_command_name(db):
+    result = CliRunner().invoke(main, ["--db", db, "pages", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == len(REPORTS)
+    missing = CliRunner().invoke(main, ["--config", "/nonexistent/gongkai.toml", "pages"])
+    assert missing.exit_code == 2 and "/nonexistent/gongkai.toml" in missing.stderr
