@@ -116,11 +116,15 @@ def upgrade() -> None:
         conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('derivation', 'id'), "
                              "(SELECT max(id) FROM derivation))")
 
-    with op.batch_alter_table('version', schema=None) as batch_op:
-        batch_op.drop_index('ix_version_page_hash')
-        for column in ('content_hash', 'title', 'text', 'meta', 'metrics', 'warnings',
-                       'parser_version', 'reparsed_at'):
-            batch_op.drop_column(column)
+    # Not a batch (copy-and-rename) on SQLite: derivation now references version, and
+    # dropping the old table would break that foreign key. SQLite >= 3.35 drops columns itself.
+    op.drop_index('ix_version_page_hash', table_name='version')
+    for column in ('content_hash', 'title', 'text', 'meta', 'metrics', 'warnings',
+                   'parser_version', 'reparsed_at'):
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"ALTER TABLE version DROP COLUMN {column}")
+        else:
+            op.drop_column('version', column)
 
     # run errors were written with \uXXXX escapes: make them readable UTF-8
     for run_id, errors in conn.execute(sa.text("SELECT id, errors FROM run")).all():
