@@ -82,7 +82,13 @@ def run_tour(workdir: Path, port: int = 0) -> int:
             for line in str(message.get("message", "")).splitlines():
                 click.echo(f"   | {line[:200]}")
         click.echo(_gongkai("alerts", "--config", str(config)))
+        click.secho("9. Research: a search typed in traditional script (gongkai search 行政複議)",
+                    bold=True)
+        click.echo(_gongkai("search", "行政複議", "--limit", "3", "--config", str(config)))
+        click.secho("10. One statistic across the versions (gongkai metrics history)", bold=True)
+        click.echo(_gongkai("metrics", "history", url, "review.total", "--config", str(config)))
         pages = json.loads(_gongkai("pages", "--json", "--config", str(config)))
         click.echo(f"\nArchive: {workdir / 'gongkai.db'} ({len(pages)} pages). "
-                   f"Try: gongkai pages --config {config}")
+                   f"Try: gongkai pages --config {config}; gongkai export metrics --panel "
+                   f"--config {config}")
     return 0
