@@ -28,6 +28,7 @@ from gongkai.crawler.options import (
     safe,
 )
 from gongkai.crawler.research import COMMANDS as RESEARCH_COMMANDS
+from gongkai.crawler.warc_cmd import warc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -393,7 +394,7 @@ def demo(workdir: str, port: int) -> None:
     sys.exit(run_tour(Path(workdir), port))
 
 
-for _command in RESEARCH_COMMANDS:
+for _command in [*RESEARCH_COMMANDS, warc]:
     main.add_command(_command)
 
 if __name__ == "__main__":

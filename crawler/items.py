@@ -19,6 +19,9 @@ class FetchedPage:
     http_status: int | None = None
     final_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: ``[[name, value], ...]`` as sent and as received (a name may repeat), for WARC export
+    request_headers: list[list[str]] | None = None
+    response_headers: list[list[str]] | None = None
     body: bytes | None = None
     duration_ms: int | None = None
     error: str | None = None

@@ -142,12 +142,15 @@ class ArchivePipeline:
 
     def _record(self, item: FetchedPage) -> FetchRecord:
         run_ids: dict[str, int] = getattr(self.crawler.spider, "run_ids", {})
+        # Scrapy title-cases header names ("Etag"): look them up without regard to case
+        headers = {name.lower(): value for name, value in item.headers.items()}
         return FetchRecord(
             url=item.url, outcome=item.outcome, fetched_at=item.fetched_at,  # type: ignore[arg-type]
             source_id=item.source_id, run_id=run_ids.get(item.source_id), kind=item.kind,
             parent_url=item.parent_url, http_status=item.http_status, final_url=item.final_url,
-            etag=item.headers.get("ETag"), last_modified=item.headers.get("Last-Modified"),
+            etag=headers.get("etag"), last_modified=headers.get("last-modified"),
             size=len(item.body) if item.body is not None else None,
             duration_ms=item.duration_ms, error=item.error, evidence=item.evidence,
-            content_type=item.headers.get("Content-Type"), body=item.body, report=item.report,
+            content_type=headers.get("content-type"), body=item.body, report=item.report,
+            request_headers=item.request_headers, response_headers=item.response_headers,
         )

@@ -19,7 +19,8 @@ import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from gongkai.archive.db import open_archive
@@ -167,6 +168,7 @@ class ReportSpider(scrapy.Spider):
         requested = (meta.get("redirect_urls") or [response.url])[0]
         headers = {k.decode("latin-1"): v.decode("latin-1")
                    for k, v in ((k, response.headers.get(k) or b"") for k in response.headers)}
+        request = getattr(response, "request", None)
         content_type = headers.get("Content-Type")
         verdict = classify(response.status, requested, response.url, response.body,
                            content_type, redirected=bool(meta.get("redirect_urls")))
@@ -175,6 +177,8 @@ class ReportSpider(scrapy.Spider):
             url=requested, source_id=source.id, outcome=verdict.outcome, kind=meta["kind"],
             parent_url=meta.get("parent"), http_status=response.status,
             final_url=response.url, headers=headers,
+            request_headers=header_pairs(request.headers) if request is not None else None,
+            response_headers=header_pairs(response.headers),
             body=response.body if ok or verdict.outcome in ("blocked", "moved") else None,
             duration_ms=_elapsed(meta), evidence=verdict.evidence,
             error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
@@ -199,11 +203,24 @@ class ReportSpider(scrapy.Spider):
             return None
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         self.crawler.stats.inc_value(f"gongkai/fetch_error/{failure.type.__name__}")
+        # an HTTP error answer (a status the spider does not handle itself) still has headers
+        response = failure.value.response if failure.check(HttpError) else None
         return FetchedPage(
             url=(meta.get("redirect_urls") or [request.url])[0], source_id=meta["source"],
             outcome="error", kind=meta.get("kind", "report"), parent_url=meta.get("parent"),
             duration_ms=_elapsed(meta), error=message,
+            http_status=response.status if response is not None else None,
+            final_url=response.url if response is not None else None,
+            request_headers=header_pairs(request.headers) if response is not None else None,
+            response_headers=header_pairs(response.headers) if response is not None else None,
         )
+
+
+def header_pairs(headers: Headers) -> list[list[str]]:
+    """Headers as ``[[name, value], ...]``, one pair per value (a name may repeat, e.g.
+    Set-Cookie), in the order Scrapy keeps them; bytes read as latin-1, as HTTP defines."""
+    return [[name.decode("latin-1"), value.decode("latin-1")]
+            for name in headers for value in headers.getlist(name)]
 
 
 def _elapsed(meta: dict[str, Any]) -> int | None:
