@@ -129,14 +129,20 @@ def events(conn: Connection, filters: Filters) -> Dataset:
     if filters.region is not None:
         where.append("substr(COALESCE(s.region, ''), 1, :region_len) = :region")
         params["region"], params["region_len"] = filters.region, len(filters.region)
-    columns = ["id", "kind", "source", "region", "url", "version_from", "version_to", "year",
-               "run_id", "created"]
+    # version: the one the event is about (the new one, or the last one of a gone page)
+    columns = ["id", "kind", "source", "region", "url", "version_from", "version_to", "version",
+               "parser_version", "year", "run_id", "created"]
     sql = (f"SELECT e.id, e.kind, e.source_id, s.region, p.url, e.version_from, e.version_to, "
-           f"e.year, e.run_id, {_iso('e.created', d)} FROM event e "
-           f"LEFT JOIN page p ON p.id = e.page_id LEFT JOIN source s ON s.id = e.source_id "
+           f"ve.number, de.parser_version, e.year, e.run_id, {_iso('e.created', d)} "
+           f"FROM event e LEFT JOIN page p ON p.id = e.page_id "
+           f"LEFT JOIN source s ON s.id = e.source_id "
+           f"LEFT JOIN version ve ON ve.page_id = e.page_id "
+           f"AND ve.number = COALESCE(e.version_to, e.version_from) "
+           f"LEFT JOIN derivation de ON de.version_id = ve.id AND de.current "
            f"WHERE {' AND '.join(where)} ORDER BY e.id")
     return Dataset(columns, {"id": "int", "version_from": "int", "version_to": "int",
-                             "year": "int", "run_id": "int"}, _stream(conn, sql, params))
+                             "version": "int", "year": "int", "run_id": "int"},
+                   _stream(conn, sql, params))
 
 
 def dataset(conn: Connection, name: str, filters: Filters, *, panel: bool = False,

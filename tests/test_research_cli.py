@@ -131,6 +131,7 @@ def test_export_events(db):
     rows = list(csv.DictReader(io.StringIO(run(db, "export", "events").stdout)))
     assert [r["kind"] for r in rows].count("changed") == 1
     assert {r["kind"] for r in rows} == {"new", "changed"}
+    assert all(r["version"] and r["parser_version"] for r in rows)
 
 
 def test_listings_print_csv_with_headers_and_pages_as_of(db):
