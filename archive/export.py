@@ -19,7 +19,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, text
 
 from gongkai.archive.exceptions import QueryError
-from gongkai.archive.search import FROM_CURRENT, JOIN_VERSION, Filters, where_clause
+from gongkai.archive.search import JOIN_VERSION, Filters, where_clause
 from gongkai.archive.views import iso_sql as _iso
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -62,52 +62,111 @@ def reports(conn: Connection, filters: Filters, *, with_text: bool = False) -> D
 
 
 def metrics(conn: Connection, filters: Filters, *, panel: bool = False) -> Dataset:
+    """Tidy statistics: one row per (report version, key), or with ``panel`` one row per
+    (source, year, key).
+
+    The per-version columns are read once per version and the statistics by primary key
+    in chunks of versions, so the database never sorts millions of wide rows and Python
+    touches each statistic once.
+    """
     d = conn.dialect.name
     where, params = where_clause(filters)
+    order = ("p.source_id, d.year, CASE WHEN p.kind = 'report' THEN 0 ELSE 1 END, "
+             "v.first_seen DESC, p.url" if panel else "p.source_id, p.url, v.number")
+    heads = _stream(conn, (
+        f"SELECT d.id, p.source_id, COALESCE(s.region, d.region), d.year, p.url, v.number, "
+        f"d.parser_version, {_iso('v.first_seen', d)}, d.template "
+        f"FROM derivation d {JOIN_VERSION} WHERE {' AND '.join(where)} ORDER BY {order}"),
+        params)
     columns = ["source", "region", "year", "key", "value", "unit", "from_prose", "url",
                "version", "parser_version", "captured", "template"]
-    order = ("p.source_id, d.year, m.key, CASE WHEN p.kind = 'report' THEN 0 ELSE 1 END, "
-             "v.first_seen DESC, p.url" if panel else "p.source_id, p.url, v.number, m.key")
-    sql = (f"SELECT p.source_id, COALESCE(s.region, d.region), d.year, m.key, m.value, m.unit, "
-           f"m.from_prose, p.url, v.number, d.parser_version, {_iso('v.first_seen', d)}, "
-           f"d.template FROM metric m {FROM_CURRENT.format(key='m.derivation_id')} "
-           f"WHERE {' AND '.join(where)} ORDER BY {order}")
     types = {"year": "int", "value": "float", "from_prose": "bool", "version": "int"}
-    batches = _stream(conn, sql, params)
     if panel:
-        columns = [c for c in columns if c != "template"] + ["reports"]
-        batches = _panel(batches)
+        columns[-1] = "reports"
         types["reports"] = "int"
-    return Dataset(columns, types, _numbers(batches, columns.index("value")))
+        return Dataset(columns, types, _panel_rows(conn, heads))
+    return Dataset(columns, types, _tidy_rows(conn, heads))
 
 
-def _panel(batches: Iterator[Sequence[Sequence[Any]]]) -> Iterator[list[tuple[Any, ...]]]:
-    """One row per (source, year, key): the newest report's value, and how many current
-    reports of that source and year stated one (more than one means departments or an
-    attachment beside the page: check them)."""
-    held: list[Any] | None = None
-    count = 0
+#: versions whose statistics are read in one query (about 150 rows each)
+CHUNK = 500
+
+
+def _statistics(conn: Connection, ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    """key, value, unit, from_prose of some derivations, by derivation, keys in order."""
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    # the ids are integers from the database, never user input
+    rows = conn.exec_driver_sql(
+        "SELECT derivation_id, key, value, unit, from_prose FROM metric WHERE derivation_id "
+        f"IN ({', '.join(str(i) for i in ids)}) ORDER BY derivation_id, key").fetchall()
+    for derivation_id, key, value, unit, prose in rows:
+        found.setdefault(derivation_id, []).append(
+            (key, int(value) if value.is_integer() else value, unit, bool(prose)))
+    return found
+
+
+def _chunks(batches: Iterator[Sequence[Sequence[Any]]],
+            size: int = CHUNK) -> Iterator[list[Sequence[Any]]]:
+    pending: list[Sequence[Any]] = []
     for rows in batches:
-        out: list[tuple[Any, ...]] = []
         for row in rows:
-            group = (row[0], row[2], row[3])
-            if held is not None and (held[0], held[2], held[3]) == group:
-                count += 1
-                continue
-            if held is not None:
-                out.append((*held[:11], count))
-            held, count = list(row), 1
+            pending.append(row)
+            if len(pending) >= size:
+                yield pending
+                pending = []
+    if pending:
+        yield pending
+
+
+def _tidy_rows(conn: Connection,
+               heads: Iterator[Sequence[Sequence[Any]]]) -> Iterator[list[tuple[Any, ...]]]:
+    for chunk in _chunks(heads):
+        stats = _statistics(conn, [h[0] for h in chunk])
+        out: list[tuple[Any, ...]] = []
+        for _id, source, region, year, *tail in chunk:
+            for stat in stats.get(_id, ()):
+                out.append((source, region, year, *stat, *tail))
         yield out
-    if held is not None:
-        yield [(*held[:11], count)]
 
 
-def _numbers(batches: Iterator[Sequence[Sequence[Any]]],
-             at: int) -> Iterator[list[Sequence[Any]]]:
-    """Counts come back from a REAL column as 213.0: write them as stated."""
-    for rows in batches:
-        yield [(*r[:at], int(r[at]) if float(r[at]).is_integer() else r[at], *r[at + 1:])
-               for r in rows]
+def _panel_rows(conn: Connection,
+                heads: Iterator[Sequence[Sequence[Any]]]) -> Iterator[list[tuple[Any, ...]]]:
+    """One row per (source, year, key): the value of the newest report of that source and
+    year that states it (report pages before attachments), and how many current reports of
+    that source and year stated one (more than one: departments, or an attachment beside
+    the page; check them)."""
+    groups: list[list[Sequence[Any]]] = []
+    size = 0
+    for chunk in _chunks(heads):
+        for head in chunk:
+            if groups and tuple(groups[-1][0][1:4:2]) == tuple(head[1:4:2]):
+                groups[-1].append(head)
+            else:
+                groups.append([head])
+            size += 1
+        if size >= CHUNK and len(groups) > 1:
+            done, groups = groups[:-1], groups[-1:]
+            size = len(groups[0])
+            yield _panel_of(conn, done)
+    if groups:
+        yield _panel_of(conn, groups)
+
+
+def _panel_of(conn: Connection, groups: list[list[Sequence[Any]]]) -> list[tuple[Any, ...]]:
+    stats = _statistics(conn, [h[0] for group in groups for h in group])
+    out: list[tuple[Any, ...]] = []
+    for group in groups:
+        chosen: dict[str, tuple[Sequence[Any], tuple[Any, ...]]] = {}
+        counts: dict[str, int] = {}
+        for head in group:
+            for stat in stats.get(head[0], ()):
+                chosen.setdefault(stat[0], (head, stat))
+                counts[stat[0]] = counts.get(stat[0], 0) + 1
+        for key in sorted(chosen):
+            (_id, source, region, year, url, number, parser, captured, _t), stat = chosen[key]
+            out.append((source, region, year, *stat, url, number, parser, captured,
+                        counts[key]))
+    return out
 
 
 def events(conn: Connection, filters: Filters) -> Dataset:
@@ -182,11 +241,7 @@ def _csv_rows(data: Dataset, stream: IO[str]) -> int:
     writer = csv.writer(stream)
     writer.writerow(data.columns)
     n = 0
-    bools = [i for i, c in enumerate(data.columns) if data.types.get(c) == "bool"]
     for rows in data.batches:
-        if bools:
-            rows = [tuple(bool(v) if i in bools and v is not None else v
-                          for i, v in enumerate(r)) for r in rows]
         writer.writerows(rows)
         n += len(rows)
     return n
@@ -194,15 +249,10 @@ def _csv_rows(data: Dataset, stream: IO[str]) -> int:
 
 def _jsonl_rows(data: Dataset, stream: IO[str]) -> int:
     n = 0
-    bools = {c for c in data.columns if data.types.get(c) == "bool"}
+    columns = data.columns
     for rows in data.batches:
-        lines = []
-        for r in rows:
-            item = dict(zip(data.columns, r, strict=True))
-            for c in bools:
-                if item[c] is not None:
-                    item[c] = bool(item[c])
-            lines.append(json.dumps(item, ensure_ascii=False))
+        lines = [json.dumps(dict(zip(columns, r, strict=True)), ensure_ascii=False)
+                 for r in rows]
         stream.write("\n".join(lines) + ("\n" if lines else ""))
         n += len(rows)
     return n

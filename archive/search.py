@@ -269,7 +269,7 @@ def where_clause(f: Filters) -> tuple[list[str], dict[str, Any]]:
 JOIN_VERSION = """JOIN version v ON v.id = d.version_id
 JOIN page p ON p.id = v.page_id
 LEFT JOIN source s ON s.id = p.source_id"""
-FROM_CURRENT = "JOIN derivation d ON d.id = {key}\n" + JOIN_VERSION
+FROM_CURRENT = "{join} derivation d ON d.id = {key}\n" + JOIN_VERSION
 
 
 @dataclass(slots=True)
@@ -292,39 +292,84 @@ class Hit:
                 "parser_version": self.parser_version}
 
 
-def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: int = 20,
-          offset: int = 0) -> list[Hit]:
-    """Ranked hits for ``q``: best first (title matches weigh more), every term present."""
-    terms = normalize_query(q)
-    where, params = where_clause(filters or Filters())
-    params |= {"limit": limit, "offset": offset}
+#: above this many matches a term is too common for relevance to mean much (公开 is in every
+#: report): hits then come title matches first, newest first, which the index returns in
+#: order and stops after a page of them, instead of scoring every match
+RANKED_MATCHES = 2000
+
+
+@dataclass(slots=True)
+class _Plan:
+    source: str
+    #: how the index joins the derivation: CROSS JOIN keeps the index the outer loop on
+    #: SQLite, so LIMIT stops it early
+    join: str
+    key: str
+    match: str
+    title_match: str
+    rank: str
+    position: str
+    rechecked: list[str]
+
+
+def _plan(conn: Connection, terms: list[str], params: dict[str, Any]) -> _Plan:
     if conn.dialect.name == "sqlite":
         params["expr"] = fts_expression(terms)
-        rechecked = [t for t in terms if needs_recheck(t)]
-        match, key, rank = (f"{FTS_TABLE} MATCH :expr", "f.rowid",
-                            f"bm25({FTS_TABLE}, 8.0, 1.0)")
-        source = f"{FTS_TABLE} f"
-        position = "instr"
-    elif conn.dialect.name == "postgresql":
+        params["title_expr"] = f"title : ({params['expr']})"
+        return _Plan(f"{FTS_TABLE} f", "CROSS JOIN", "f.rowid", f"{FTS_TABLE} MATCH :expr",
+                     f"{FTS_TABLE} MATCH :title_expr", f"bm25({FTS_TABLE}, 8.0, 1.0)",
+                     "instr", [t for t in terms if needs_recheck(t)])
+    if conn.dialect.name == "postgresql":
         params["tsq"] = " & ".join(f"'{lexeme}'" for lexeme in _lexemes(terms))
-        rechecked = [t for t in terms if len(t) > 2 or needs_recheck(t)]
-        match, key, rank = ("f.lexemes @@ CAST(:tsq AS tsquery)", "f.derivation_id",
-                            "-ts_rank(f.lexemes, CAST(:tsq AS tsquery))")
-        source = f"{PG_TABLE} f"
-        position = "strpos"
-    else:  # pragma: no cover - the archive runs on these two
-        raise QueryError(f"search is not available on {conn.dialect.name}")
-    for i, term in enumerate(rechecked):
-        params[f"t{i}"] = term
-        where.append(f"({position}(lower(d.text), :t{i}) > 0 "
-                     f"OR {position}(lower(COALESCE(d.title, '')), :t{i}) > 0)")
-    sql = (f"SELECT d.id AS id, p.url AS url, p.source_id AS source, "
-           f"COALESCE(s.region, d.region) AS region, d.year AS year, d.title AS title, "
-           f"d.published AS published, v.number AS version, d.parser_version AS parser_version "
-           f"FROM {source} {FROM_CURRENT.format(key=key)} "
-           f"WHERE {match} AND {' AND '.join(where)} "
-           f"ORDER BY {rank}, d.id DESC LIMIT :limit OFFSET :offset")
-    rows = conn.execute(text(sql), params).mappings().all()
+        in_title = " AND ".join(f"strpos(lower(COALESCE(d.title, '')), :t{i}) > 0"
+                                for i in range(len(terms)))
+        return _Plan(f"{PG_TABLE} f", "JOIN", "f.derivation_id",
+                     "f.lexemes @@ CAST(:tsq AS tsquery)",
+                     f"f.lexemes @@ CAST(:tsq AS tsquery) AND {in_title}",
+                     "-ts_rank(f.lexemes, CAST(:tsq AS tsquery))", "strpos",
+                     [t for t in terms if len(t) > 2 or needs_recheck(t)])
+    raise QueryError(f"search is not available on {conn.dialect.name}")  # pragma: no cover
+
+
+def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: int = 20,
+          offset: int = 0) -> list[Hit]:
+    """Hits for ``q``, every term present: ranked by relevance (bm25 on SQLite, title
+    matches weighing more), or, for a term too common to rank (over ``RANKED_MATCHES``
+    reports), title matches first, then newest first."""
+    terms = normalize_query(q)
+    where, params = where_clause(filters or Filters())
+    plan = _plan(conn, terms, params)
+    params |= {f"t{i}": term for i, term in enumerate(terms)}
+    for i, term in enumerate(terms):
+        if term in plan.rechecked:
+            where.append(f"({plan.position}(lower(d.text), :t{i}) > 0 "
+                         f"OR {plan.position}(lower(COALESCE(d.title, '')), :t{i}) > 0)")
+    select_ = (f"SELECT d.id AS id, p.url AS url, p.source_id AS source, "
+               f"COALESCE(s.region, d.region) AS region, d.year AS year, d.title AS title, "
+               f"d.published AS published, v.number AS version, "
+               f"d.parser_version AS parser_version "
+               f"FROM {plan.source} {FROM_CURRENT.format(join=plan.join, key=plan.key)} WHERE ")
+    filters_sql = " AND ".join(where)
+    common = conn.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM {plan.source} "
+        f"WHERE {plan.match} LIMIT {RANKED_MATCHES + 1}) AS m"), params).scalar_one()
+    if common <= RANKED_MATCHES:
+        rows = conn.execute(text(
+            f"{select_}{plan.match} AND {filters_sql} ORDER BY {plan.rank}, d.id DESC "
+            f"LIMIT :limit OFFSET :offset"), params | {"limit": limit, "offset": offset}
+        ).mappings().all()
+    else:
+        wanted = offset + limit
+        rows = list(conn.execute(text(
+            f"{select_}{plan.title_match} AND {filters_sql} ORDER BY {plan.key} DESC "
+            f"LIMIT :wanted"), params | {"wanted": wanted}).mappings().all())
+        if len(rows) < wanted:
+            seen = ", ".join(str(r["id"]) for r in rows) or "NULL"
+            rows += conn.execute(text(
+                f"{select_}{plan.match} AND {filters_sql} AND {plan.key} NOT IN ({seen}) "
+                f"ORDER BY {plan.key} DESC LIMIT :rest"),
+                params | {"rest": wanted - len(rows)}).mappings().all()
+        rows = rows[offset:]
     bodies = dict(conn.execute(text("SELECT id, text FROM derivation WHERE id IN "
                                     f"({', '.join(str(r['id']) for r in rows) or 'NULL'})")).all())
     return [Hit(url=r["url"], title=r["title"], source=r["source"], region=r["region"],

@@ -121,6 +121,17 @@ def test_export_metrics_tidy_and_panel(db, tmp_path):
                                               "jsonl").stdout.splitlines()]
     keys = [(r["source"], r["year"], r["key"]) for r in panel]
     assert len(keys) == len(set(keys)) and all(r["reports"] >= 1 for r in panel)
+    # chenzhou has two 2017 reports; the newest capture (the revised 郴州 report) wins
+    cell = next(r for r in panel if r["source"] == "chenzhou" and r["year"] == 2017
+                and r["key"] == "applications.received")
+    assert cell["value"] == 215 and cell["version"] == 2 and cell["url"] == url_of(0)
+    stated = {r["url"] for r in rows if r["source"] == "chenzhou"
+              and r["key"] == "applications.received"}
+    assert cell["reports"] == len(stated)
+    # the tidy export is the metrics view, row for row
+    from sqlalchemy import create_engine, text
+    with create_engine(db).connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM metrics")).scalar() == len(rows)
     out = tmp_path / "m.parquet"
     run(db, "export", "metrics", "--format", "parquet", "-o", str(out))
     table = pq.read_table(out)

@@ -134,3 +134,19 @@ def test_query_normalization():
     assert index_tokens("公开，复议") == "公开 开 复议 议"
     with pytest.raises(QueryError, match="at most"):
         normalize_query("公" * 500)
+
+
+def test_terms_too_common_to_rank_come_title_first_then_newest(archive, monkeypatch):
+    from gongkai.archive import search
+
+    ranked = set(urls(archive, "公开"))
+    monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    hits = urls(archive, "公开")
+    assert set(hits) == ranked  # the same reports, in another order
+    with archive.connect() as conn:
+        titles = [h.title for h in query(conn, "公开")]
+        paged = [h.url for h in query(conn, "公开", limit=2, offset=3)]
+    assert paged == hits[3:5]
+    assert all("公开" in t for t in titles)  # every seed title says 公开
+    assert urls(archive, "郴州") [0] == url_of(0)  # title matches before body matches
+    assert urls(archive, "开公开") == []
