@@ -206,7 +206,9 @@ class Metric(Base):
     """One statistic of one derivation, as a row a SQL user can filter, join and pivot."""
 
     __tablename__ = "metric"
-    __table_args__ = (Index("ix_metric_key", "key", "derivation_id"),)
+    #: clustered by (derivation, key) on SQLite: a version's statistics are read together
+    __table_args__ = (Index("ix_metric_key", "key", "derivation_id"),
+                      {"sqlite_with_rowid": False})
     derivation_id: Mapped[int] = mapped_column(ForeignKey("derivation.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[float] = mapped_column(Float)

@@ -364,9 +364,10 @@ def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: in
             f"{select_}{plan.title_match} AND {filters_sql} ORDER BY {plan.key} DESC "
             f"LIMIT :wanted"), params | {"wanted": wanted}).mappings().all())
         if len(rows) < wanted:
-            seen = ", ".join(str(r["id"]) for r in rows) or "NULL"
+            seen = ", ".join(str(r["id"]) for r in rows)
+            unseen = f" AND {plan.key} NOT IN ({seen})" if seen else ""
             rows += conn.execute(text(
-                f"{select_}{plan.match} AND {filters_sql} AND {plan.key} NOT IN ({seen}) "
+                f"{select_}{plan.match} AND {filters_sql}{unseen} "
                 f"ORDER BY {plan.key} DESC LIMIT :rest"),
                 params | {"rest": wanted - len(rows)}).mappings().all()
         rows = rows[offset:]

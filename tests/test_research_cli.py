@@ -128,6 +128,9 @@ def test_export_metrics_tidy_and_panel(db, tmp_path):
     stated = {r["url"] for r in rows if r["source"] == "chenzhou"
               and r["key"] == "applications.received"}
     assert cell["reports"] == len(stated)
+    # CSV (rendered per version) says what JSON lines say, cell for cell
+    as_csv = list(csv.DictReader(io.StringIO(run(db, "export", "metrics").stdout)))
+    assert [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows] == as_csv
     # the tidy export is the metrics view, row for row
     from sqlalchemy import create_engine, text
     with create_engine(db).connect() as conn:

@@ -140,9 +140,11 @@ def test_terms_too_common_to_rank_come_title_first_then_newest(archive, monkeypa
     from gongkai.archive import search
 
     ranked = set(urls(archive, "公开"))
+    in_bodies_only = set(urls(archive, "复议"))
     monkeypatch.setattr(search, "RANKED_MATCHES", 2)
     hits = urls(archive, "公开")
     assert set(hits) == ranked  # the same reports, in another order
+    assert set(urls(archive, "复议")) == in_bodies_only  # in no title
     with archive.connect() as conn:
         titles = [h.title for h in query(conn, "公开")]
         paged = [h.url for h in query(conn, "公开", limit=2, offset=3)]

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column('from_prose', sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(['derivation_id'], ['derivation.id']),
         sa.PrimaryKeyConstraint('derivation_id', 'key'),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table('metric', schema=None) as batch_op:
         batch_op.create_index('ix_metric_key', ['key', 'derivation_id'], unique=False)
