@@ -37,7 +37,14 @@ META_LABELS: dict[str, str] = {
     "名称": "title_field",
     "来源": "source",
     "责任编辑": "editor",
+    "作者": "author",
+    "文章来源": "source",
+    "稿件来源": "source",
+    "信息提供": "source",
 }
+#: labels that mean a field only inside a run of header fields (a body line may start 时间：)
+RUN_LABELS: dict[str, str] = {"时间": "published", "日期": "published", "更新时间": "published",
+                              "编辑": "editor", "审核": "editor", "供稿": "source"}
 
 _LABELS = "|".join(sorted((re.escape(k) for k in META_LABELS), key=len, reverse=True))
 _SEP = r"(?:\s*[:：]\s*|\s+|$)"
@@ -48,7 +55,9 @@ _CHROME = re.compile(
     r"^(?:"
     r"当前位置|您现在的位置|您当前的位置|现在的位置|首页\s*[>›»]|"
     r"【?\s*字体|【?\s*字号|【?\s*打印|【?\s*关闭|【?\s*收藏|打印本页|关闭本页|关闭窗口|"
-    r"分享到|扫一扫|(?:浏览次数|点击数|点击量|访问量|阅读次数|阅读量|浏览量)\s*(?:[:：]|$)|"
+    r"分享到|扫一扫|(?:浏览次数|点击数|点击量|点击率|访问量|阅读次数|阅读量|浏览量|访问次数)"
+    r"\s*(?:[:：]|$)|"
+    r"无障碍|长者模式|关怀版|适老化|智能问答|视力保护|语音播报|阅读模式|大字版|"
     r"上一篇|下一篇|返回列表|返回顶部|相关链接|相关文章|相关阅读|相关信息|"
     r"版权所有|网站标识码|主办单位|承办单位|主办[:：]|承办[:：]|技术支持|网站地图|联系我们|"
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备|.{0,12}公网安备"
@@ -62,13 +71,18 @@ MAX_CHROME_LINE = 160
 def is_chrome(line: str) -> bool:
     if len(line) > MAX_CHROME_LINE:
         return False
-    return bool(_CHROME.match(line) or _SHORT_CHROME.match(line) or _META_LINE.match(line))
+    return bool(_CHROME.match(line) or _SHORT_CHROME.match(line) or _META_LINE.match(line)
+                or meta_run(line) is not None)
 
 
 def harvest_metadata(line: str) -> dict[str, str]:
-    """Label/value pairs from a header line such as ``索引号:430S00/2018-79423 发文日期:…``."""
+    """Label/value pairs from a header line such as ``索引号:430S00/2018-79423 发文日期:…``
+    or ``【发布时间:2020-02-12】【信息来源:某县人民政府办公室】【点击数:67196】``."""
     if len(line) > MAX_CHROME_LINE:
         return {}
+    run = meta_run(line)
+    if run is not None:
+        return run
     found: dict[str, str] = {}
     if not _META_LINE.match(line):
         return found
@@ -77,6 +91,56 @@ def harvest_metadata(line: str) -> dict[str, str]:
         if value and META_LABELS[label] not in found:
             found[META_LABELS[label]] = value
     return found
+
+
+#: what brackets and bars split a run of header fields into
+_RUN_SPLIT = re.compile(r"[【】\[\]|｜]+|\s{2,}|\u3000+|\xa0{2,}")
+_RUN_LABELS = "|".join(sorted((re.escape(k) for k in (*META_LABELS, *RUN_LABELS)), key=len,
+                              reverse=True))
+_RUN_PAIR = re.compile(rf"^({_RUN_LABELS})\s*[:：]\s*(.*)$")
+#: a space before the next ``label:`` separates two fields as a bracket would
+_RUN_FIELD = re.compile(rf"\s+(?=(?:{_RUN_LABELS}|浏览次数|点击数|阅读次数|访问量)\s*[:：])")
+_RUN_WORD = re.compile(
+    r"^(?:(?:浏览次数|点击数|点击量|点击率|访问量|阅读次数|阅读量|浏览量|访问次数)\s*[:：]?\s*\d*\s*次?"
+    r"|字[体号]\s*[:：]?\s*(?:[大中小默认]\s*)*|[大中小]|默认|打印(?:本页|此页)?|关闭(?:窗口|本页)?"
+    r"|收藏|分享(?:到)?|纠错|我要纠错|返回顶部|返回|保存|加入收藏|扫一扫|手机版"
+    r"|视力保护(?:色)?|无障碍|长者模式|关怀版|智能问答|语音播报|阅读模式|繁体|简体|繁體|简|繁|\d+)$"
+)
+
+
+def meta_run(line: str) -> dict[str, str] | None:
+    """The fields of a line made only of header fields and page tools, else None.
+
+    Many templates print metadata and chrome on one line under the title, bracketed or
+    separated by bars: ``【发布时间:…】【信息来源:…】【点击数:…】【字体:大 中 小】``. Such a
+    line holds a view counter, so it must never reach the text, and its fields are the
+    page's metadata. A line with anything else in it is left alone (it is body text).
+    """
+    if len(line) > MAX_CHROME_LINE:
+        return None
+    found: dict[str, str] = {}
+    counted = 0
+    for segment in _RUN_SPLIT.split(_RUN_FIELD.sub("  ", line)):
+        segment = segment.strip(" :：")
+        if not segment:
+            continue
+        pair = _RUN_PAIR.match(segment)
+        if pair:
+            label, value = pair.group(1), pair.group(2).strip()
+            for more in _RUN_PAIR.finditer(value):  # two fields without a bracket between
+                value = value[:more.start()].strip()
+            inner = _PAIR.findall(segment) if label in META_LABELS else []
+            for inner_label, inner_value in inner or [(label, value)]:
+                key = META_LABELS.get(inner_label) or RUN_LABELS[inner_label]
+                inner_value = inner_value.strip()
+                if inner_value and key not in found and not _RUN_WORD.match(inner_value):
+                    found[key] = inner_value
+            counted += 1
+        elif _RUN_WORD.match(segment):
+            counted += 1
+        else:
+            return None
+    return found if counted >= 2 else None
 
 
 #: traditional forms of the characters in chrome words and labels: only text holding one of
@@ -113,4 +177,5 @@ def starts_chrome(text: str) -> bool:
     heads = [head]
     if not _TRADITIONAL_HINTS.isdisjoint(head):
         heads.append(to_simplified(head))
-    return any(_CHROME.match(h) or _META_LINE.match(despace(h[:12]) + " ") for h in heads)
+    return any(_CHROME.match(h) or _META_LINE.match(despace(h[:12]).lstrip("【[") + " ")
+               for h in heads)

@@ -16,13 +16,13 @@ from gongkai.parsers.chrome import (
     label_of,
     starts_chrome,
 )
-from gongkai.parsers.metadata import REPORTISH, main_title
+from gongkai.parsers.metadata import best_title, main_title
 from gongkai.parsers.tables import Table, table_grids
 
 
 @dataclass(slots=True)
 class Extracted:
-    #: the page's first h1/h2 heading
+    #: the page's heading that reads as the report's title (see ``title_candidates``)
     title: str | None
     date: str | None
     #: body lines in document order, chrome removed, not yet normalized
@@ -34,6 +34,9 @@ class Extracted:
     html_title: str | None = None
     #: data tables of the body, rowspan/colspan resolved, in the page's own script
     tables: list[Table] = field(default_factory=list)
+    #: every short text that may be the report's title, in document order: headings and
+    #: elements a template names as a title (class or id with title/biaoti/bt)
+    title_candidates: list[str] = field(default_factory=list)
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -44,7 +47,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         tree = lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError):
         return Extracted(title=None, date=None, lines=[])
-    title = _first_heading(tree)
+    candidates = title_candidates(tree)
+    title = best_title(candidates)
     meta_tags = {
         (m.get("name") or "").strip().lower(): m.get("content") or ""
         for m in tree.iter("meta") if m.get("name") and m.get("content")
@@ -72,7 +76,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     )
     if doc is None:
         return Extracted(title=title, date=None, lines=[], metadata=metadata,
-                         meta_tags=meta_tags, html_title=html_title, tables=tables)
+                         meta_tags=meta_tags, html_title=html_title, tables=tables,
+                         title_candidates=candidates)
     lines: list[str] = []
     for raw in (doc.text or "").splitlines():
         line = raw.strip()
@@ -92,7 +97,8 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     while lines and any(_same(lines[-1], t) for t in repeats):
         lines.pop()
     return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata,
-                     meta_tags=meta_tags, html_title=html_title, tables=tables)
+                     meta_tags=meta_tags, html_title=html_title, tables=tables,
+                     title_candidates=candidates)
 
 
 _SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"
@@ -174,12 +180,24 @@ def _content_root(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
 
 
 
-def _first_heading(tree: lxml.html.HtmlElement) -> str | None:
-    """The article's heading: site banners are h1s too, so a heading that names a report
-    wins over the first one."""
-    headings = [" ".join(e.text_content().split()) for e in tree.iter("h1", "h2", "h3")]
-    headings = [h for h in headings if 4 <= len(h) <= 120]
-    return next((h for h in headings if REPORTISH.search(h)), headings[0] if headings else None)
+_TITLED = re.compile(r"title|biaoti|bt|tit|headline|article[-_]?h", re.I)
+
+
+def title_candidates(tree: lxml.html.HtmlElement) -> list[str]:
+    """Headings and elements a template marks as a title, in document order, each once."""
+    found: list[str] = []
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in ("title", "script", "style",
+                                                               "head", "meta", "a"):
+            continue
+        marked = element.tag in ("h1", "h2", "h3", "h4") or _TITLED.search(
+            f"{element.get('class') or ''} {element.get('id') or ''}")
+        if not marked:
+            continue
+        text = " ".join(element.text_content().split())
+        if 4 <= len(text) <= 120 and text not in found:
+            found.append(text)
+    return found
 
 
 def _prune(tree: lxml.html.HtmlElement, metadata: dict[str, str]) -> None:

@@ -63,9 +63,14 @@ def resolve(
     html_title: str | None,
     paragraphs: list[str],
     fallback_date: str | None = None,
+    candidates: list[str] | None = None,
 ) -> Metadata:
     tags = {META_TAGS[k]: v.strip() for k, v in meta_tags.items() if k in META_TAGS and v.strip()}
-    title = _title(heading, tags.get("title"), html_title)
+    title = best_title([*(candidates or ([heading] if heading else [])),
+                        *([tags["title"]] if tags.get("title") else []),
+                        *([header["title_field"]] if header.get("title_field") else []),
+                        *_TITLE_SPLIT.split(html_title or ""),
+                        *(paragraphs[:2] if paragraphs else [])])
     if title is None and paragraphs and len(paragraphs[0]) <= 120:
         title = paragraphs[0]  # an attachment: its first line is the title
     published = (
@@ -94,11 +99,40 @@ def _value(value: str | None) -> str | None:
     return value if value and value not in ("无", "-", "—", "/", "暂无") else None
 
 
-def _title(heading: str | None, tag: str | None, html_title: str | None) -> str | None:
-    for candidate in (heading, tag):
-        if candidate and 4 <= len(candidate) <= 120:
-            return " ".join(candidate.split())
-    return main_title(html_title)
+_YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
+_DISCLOSURE = re.compile(r"(?:政府|政务)?信息公开|政务公开")
+#: what a banner, a column name or a widget heading says, and a report title does not
+_NOT_TITLE = re.compile(r"^(?:.{0,12}(?:矩阵|专栏|栏目|导航|频道|门户|网站|首页|公告|通知公告|"
+                        r"新闻|动态|要闻|热点|推荐|排行|链接|服务|互动|搜索|标题|附件))$")
+
+
+def title_score(text: str) -> int:
+    """How much a text reads like an annual report's title: it names a report (报告, 年报),
+    a year and disclosure work, and is sentence-length, not a banner or a menu word."""
+    score = 0
+    if REPORTISH.search(text):
+        score += 8
+    if _YEAR.search(text):
+        score += 3
+    if _DISCLOSURE.search(text):
+        score += 2
+    if not 8 <= len(text) <= 80:
+        score -= 6
+    if _NOT_TITLE.match(text):
+        score -= 6
+    if re.search(r"[。；;]|[，,].{12,}", text):  # a sentence of the body, not a title
+        score -= 8
+    return score
+
+
+def best_title(candidates: list[str]) -> str | None:
+    """The candidate that reads most like a report title; the first among equals (headings
+    come before meta tags, which come before ``<title>`` parts and the opening lines)."""
+    cleaned = [" ".join(c.split()).strip(" -_|–—") for c in candidates if c]
+    cleaned = [c for c in cleaned if 4 <= len(c) <= 120]
+    if not cleaned:
+        return None
+    return max(cleaned, key=lambda c: (title_score(c), -cleaned.index(c)))
 
 
 def main_title(html_title: str | None) -> str | None:

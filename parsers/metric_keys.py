@@ -16,14 +16,12 @@ from gongkai.parsers.metrics import (
     _DEFAULT_SHAPE,
     _PROACTIVE_DEFAULTS,
     _PROACTIVE_ROWS,
-    _PROSE,
-    _PROSE_2008,
-    _PROSE_SECTIONED,
     _RULES_2008,
     _SECTION_TOTALS,
     MONEY_KEYS,
     REVIEW_KEYS,
 )
+from gongkai.parsers.prose import PROSE_KEYS
 
 #: A ``本年增/减`` cell is split by ``_put_proactive``: ``12/3`` gives ``added`` and
 #: ``removed``, a lone number gives the net ``change``.
@@ -100,14 +98,8 @@ def _keys_proactive() -> list[str]:
 
 
 def _keys_prose() -> list[str]:
-    """Headlines and 2008 rows read from sentences, the sectioned ones per 复议/诉讼 section."""
-    sections = [section for where, _pattern, key in _RULES_2008 if "{s}" in key
-                for section in (where or "").split("|")]
-    return [
-        *_PROSE,
-        *_PROSE_2008,
-        *(f"{section}.{row}" for section in sections for row in _PROSE_SECTIONED),
-    ]
+    """Headlines and 2008 rows read from sentences (parsers/prose.py)."""
+    return list(PROSE_KEYS)
 
 
 @cache

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from gongkai.parsers.checks import COLUMNS, OUTCOMES, check_warnings
+from gongkai.parsers.prose import read_prose
 from gongkai.parsers.tables import BLANK, NUMBER, UNITS, Table
 
 Number = int | float
@@ -61,9 +62,8 @@ def extract_metrics(text: str, tables: list[Table]) -> Metrics:
     _derive_headlines(found)
     metrics = Metrics(values=found.values, warnings=found.warnings)
     metrics.template = _template(counts, text)
-    _read_prose(text, metrics)
-    if metrics.template != "2019":
-        _read_prose_2008(text, metrics)
+    read_prose(text, metrics.values, metrics.from_prose, metrics.warnings,
+               rows=metrics.template != "2019")
     _missing_table_warnings(text, metrics)
     metrics.warnings.extend(check_warnings(metrics.values))
     return metrics
@@ -489,128 +489,6 @@ def _template(counts: dict[str, int], text: str) -> str | None:
         return "2019"
     if _TEXT_2008.search(text):
         return "2008"
-    return None
-
-
-_GAP = r"(?:(?!复议|诉讼)[^。;；,，\n]){0,30}?"
-_COUNT = r"(?:共计|合计|总计|共|计|总数|总量)?(?:为|达到|达)?(\d[\d,]*)"
-_PROSE: dict[str, tuple[re.Pattern[str], ...]] = {
-    "applications.received": (
-        re.compile(rf"(?:收到|接到|受理|接收|报告){_GAP}信息公开(?:的)?申请{_COUNT}(?:件|起|条|份|宗|个)"),
-        re.compile(rf"受理依申请公开{_COUNT}(?:件|起|条)"),
-        re.compile(rf"受理(?:政府)?信息公开{_COUNT}(?:件|起)"),
-    ),
-    "review.total": (
-        re.compile(rf"行政复议(?:申请|案件)?{_COUNT}(?:件|起|宗|次|例)"),
-    ),
-    "litigation.total": (
-        re.compile(rf"行政诉讼(?:案件)?{_COUNT}(?:件|起|宗|次|例)"),
-    ),
-    "proactive.total": (
-        re.compile(rf"主动公开[^。;；,，\d\n]{{0,12}}?信息(?:数)?{_COUNT}(?:条|件|项)"),
-    ),
-}
-#: "None happened" sentences (没有因政府信息公开申请行政复议、诉讼…的情况发生) state a zero.
-_NEGATION = r"(?:没有|未(?:发生|收到|接到|出现|产生|有)|无(?=因|行政|复议|诉讼|涉及))"
-_CLAUSE = r"[^。;；,，\d\n]{0,30}?"
-_NONE_STATED = {
-    "applications.received": re.compile(
-        rf"(?:没有|未)(?:收到|接到|受理|发生){_CLAUSE}(?:信息公开申请|依申请公开)"
-    ),
-    "review.total": re.compile(rf"{_NEGATION}{_CLAUSE}行政复议"),
-    "litigation.total": re.compile(rf"{_NEGATION}{_CLAUSE}诉讼"),
-}
-
-
-#: A paragraph can only state a key if it holds this word; checked before any regex.
-_PROSE_WORDS = {
-    "applications.received": "申请", "review.total": "复议", "litigation.total": "诉讼",
-    "proactive.total": "主动公开",
-}
-
-
-def _read_prose(text: str, metrics: Metrics) -> None:
-    """Headline figures from sentences, for keys no table gave; the first statement wins."""
-    missing = [k for k in _PROSE if k not in metrics.values]
-    if not missing:
-        return
-    paragraphs = [p.translate(_COMPACT) for p in text.split("\n\n") if "|" not in p]
-    for key in missing:
-        value = _prose_value(key, [p for p in paragraphs if _PROSE_WORDS[key] in p])
-        if value is not None:
-            metrics.values[key] = value
-            metrics.from_prose.append(key)
-
-
-#: 2008-table rows that reports also state in sentences using the table's own wording
-#: ("其中当面申请28起", "同意公开答复41件"); the clause's subject (复议/诉讼) picks the section.
-_UNIT = r"(?:件|起|条|次|篇|个|人|人次)"
-_PROSE_2008: dict[str, re.Pattern[str]] = {
-    key: re.compile(rf"{label}(?:数)?{_COUNT}{_UNIT}")
-    for key, label in {
-        "applications.in_person": r"当面申请",
-        "applications.fax": r"传真申请",
-        "applications.online": r"(?:网络|网上)申请",
-        "applications.letter": r"信函申请",
-        "answers.already_public": r"属于已主动公开范围",
-        "answers.granted": r"(?<!不)同意公开(?:答复)?",
-        "answers.partially_granted": r"同意部分公开(?:答复)?",
-        "answers.refused": r"不同意公开(?:答复)?",
-        "answers.not_this_agency": r"不属于本(?:行政)?机关公开",
-        "answers.not_exist": r"申请(?:的)?信息不存在",
-        "answers.correction_requested": r"告知作出更改补充",
-        "answers.other_channel": r"告知通过其他途径办理",
-        "proactive.gazette": r"政府公报公开政府信息",
-        "proactive.website": r"政府网站公开政府信息",
-        "proactive.weibo": r"政务微博公开政府信息",
-        "proactive.wechat": r"政务微信公开政府信息",
-        "proactive.other": r"其他方式公开政府信息",
-        "response.interpretations": r"政策解读稿件(?:发布)?",
-        "response.press_conferences": r"(?:参加或)?举办新闻发布会",
-    }.items()
-}
-_PROSE_SECTIONED: dict[str, re.Pattern[str]] = {
-    "upheld": re.compile(rf"维持具体?(?:有)?行政行为(?:或者驳回原告诉讼请求)?{_COUNT}{_UNIT}"),
-    "corrected": re.compile(rf"被依法纠错{_COUNT}{_UNIT}"),
-}
-
-
-def _read_prose_2008(text: str, metrics: Metrics) -> None:
-    """Rows of the 2008 table stated in sentences, for reports without the table."""
-    if any(k.startswith("applications.new.") for k in metrics.values):
-        return  # a 2019-format report: its table wording differs
-    clauses = [c for p in text.split("\n\n") if "|" not in p
-               for c in re.split(r"[;；。]", p.translate(_COMPACT))]
-    for key, pattern in _PROSE_2008.items():
-        if key in metrics.values:
-            continue
-        for clause in clauses:
-            match = pattern.search(clause)
-            if match:
-                metrics.values[key] = int(match.group(1).replace(",", ""))
-                metrics.from_prose.append(key)
-                break
-    for clause in clauses:
-        section = "litigation" if "诉讼" in clause else "review" if "复议" in clause else None
-        if section is None:
-            continue
-        for row, pattern in _PROSE_SECTIONED.items():
-            key = f"{section}.{row}"
-            match = pattern.search(clause)
-            if match and key not in metrics.values:
-                metrics.values[key] = int(match.group(1).replace(",", ""))
-                metrics.from_prose.append(key)
-
-
-def _prose_value(key: str, paragraphs: list[str]) -> int | None:
-    for paragraph in paragraphs:
-        for pattern in _PROSE[key]:
-            match = pattern.search(paragraph)
-            if match:
-                return int(match.group(1).replace(",", ""))
-    none = _NONE_STATED.get(key)
-    if none is not None and any(none.search(p) for p in paragraphs):
-        return 0
     return None
 
 

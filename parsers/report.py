@@ -105,7 +105,8 @@ def parse(body: bytes, url: str | None = None, headers: dict[str, str] | None = 
         report.warnings.append(f"body does not decode cleanly; read as {decoded.encoding} "
                                "with loss")
     return _finish(report, Found(extracted.title, extracted.html_title, extracted.metadata,
-                                 extracted.meta_tags, extracted.date, extracted.tables))
+                                 extracted.meta_tags, extracted.date, extracted.tables,
+                                 extracted.title_candidates))
 
 
 def _parse_attachment(kind: str, body: bytes, url: str | None) -> Report:
@@ -125,6 +126,7 @@ class Found:
     meta_tags: dict[str, str] = field(default_factory=dict)
     date: str | None = None
     tables: list[Table] = field(default_factory=list)
+    title_candidates: list[str] = field(default_factory=list)
 
 
 def _finish(report: Report, found: Found) -> Report:
@@ -146,6 +148,7 @@ def _finish(report: Report, found: Found) -> Report:
         html_title=clean(found.html_title),
         paragraphs=paragraphs,
         fallback_date=found.date,
+        candidates=[c for c in (clean(t) for t in found.title_candidates) if c],
     )
     report.title = found_meta.title or (paragraphs[0][:120] if paragraphs else None)
     report.publisher, report.index_no = found_meta.publisher, found_meta.index_no

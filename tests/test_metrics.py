@@ -170,9 +170,10 @@ def test_2019_tables_from_flattened_traditional_seed_002():
     text = seed_text("seed_002.txt")
     m = extract_metrics(text, text_tables(text.split("\n\n")))
     assert m.values == EXPECTED_2019
-    # the prose says 共收到信息公开申请4起 (one office); the table's 15 wins
+    # the prose says 共收到信息公开申请4起 (one office); the table's 15 wins, with a warning
     assert m.values["applications.received"] == 15 and m.from_prose == []
-    assert m.template == "2019" and m.warnings == []
+    assert m.template == "2019" and m.warnings == [
+        "applications.received: the text says 4, the table 15; the table is kept"]
 
 
 def test_2019_tables_with_merged_cells_lost():
@@ -316,6 +317,8 @@ def html_of_text(html: str) -> list[list[list[str]]]:
                           "answers.not_exist": 4, "answers.correction_requested": 3,
                           "answers.other_channel": 6, "proactive.website": 5934,
                           "proactive.weibo": 2, "proactive.other": 1726,
+                          # 均未收取费用
+                          "fees.amount": 0,
                           "response.interpretations": 188, "response.press_conferences": 10,
                           "review.corrected": 4, "litigation.upheld": 2}),
     ],
@@ -329,11 +332,15 @@ def test_prose_only_reports_give_headline_keys(seed, expected):
 
 
 def test_prose_stating_none_gives_zero():
-    """Seed 001's prose without its table: 没有因政府信息公开申请行政复议、诉讼…的情况发生."""
+    """Seed 001's prose without its table: 没有因政府信息公开申请行政复议、诉讼…的情况发生,
+    and its staff section: 设置政府信息公开查阅点6个,从事政府信息公开工作人员70人(全部兼职),
+    年度专项经费10000元 (1 万元), 开展了2次政府信息公开工作会议. 民情中心配备专职工作人员12名
+    is another office's staff, not a disclosure figure."""
     text = seed_text("seed_001.txt").split("附件1")[0]
     m = extract_metrics(text, [])
-    assert m.values == {"review.total": 0, "litigation.total": 0}
-    assert m.from_prose == ["review.total", "litigation.total"]
+    assert m.values == {"review.total": 0, "litigation.total": 0, "staff.reading_points": 6,
+                        "staff.total": 70, "budget.amount": 1, "meetings.count": 2}
+    assert sorted(m.from_prose) == sorted(m.values)
 
 
 def test_prose_with_full_width_punctuation_and_totals():
