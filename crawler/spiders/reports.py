@@ -87,7 +87,8 @@ class ReportSpider(scrapy.Spider):
                     yield request
 
     # -- listings -------------------------------------------------------------------------
-    def _listing_request(self, source: SourceConfig, url: str) -> scrapy.Request | None:
+    def _listing_request(self, source: SourceConfig, url: str,
+                         column: bool = False) -> scrapy.Request | None:
         if url in self.listing_urls:
             return None
         if self.listings_requested[source.id] >= defaults.MAX_LISTING_PAGES:
@@ -95,13 +96,21 @@ class ReportSpider(scrapy.Spider):
         self.listings_requested[source.id] += 1
         self.listing_urls.add(url)
         return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
-                              meta={"source": source.id}, priority=10)
+                              meta={"source": source.id, "column": column}, priority=10)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         source = self.sources[response.meta["source"]]
         if not isinstance(response, TextResponse):
             self.logger.warning("listing %s is not a text page", response.url)
             self.crawler.stats.inc_value("gongkai/listing_not_text")
+            return
+        if response.meta.get("column") and not listing.looks_like_listing(
+                response, self.patterns[source.id]):
+            # a link named like a column led to a report after all: archive it as one
+            self.crawler.stats.inc_value("gongkai/column_link_was_report")
+            request = self._report_request(source, response.url, "report", None)
+            if request is not None:
+                yield request
             return
         # Next pages first, so that a link back to a listing (a breadcrumb titled
         # "政府信息公开年报") is known as a listing before report links are picked.
@@ -114,10 +123,15 @@ class ReportSpider(scrapy.Spider):
         for link in listing.links(response):
             if link.url in self.listing_urls or not listing.in_domains(link.url, source.domains):
                 continue
-            if listing.is_report_link(link, pattern, exclude):
+            kind = listing.link_kind(link, pattern, exclude)
+            if kind == "report":
                 request = self._report_request(source, link.url, "report", None)
-                if request is not None:
-                    yield request
+            elif kind == "listing":  # a column of reports (部门年报): follow it
+                request = self._listing_request(source, link.url, column=True)
+            else:
+                continue
+            if request is not None:
+                yield request
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -170,6 +184,14 @@ class ReportSpider(scrapy.Spider):
                    for k, v in ((k, response.headers.get(k) or b"") for k in response.headers)}
         request = getattr(response, "request", None)
         content_type = headers.get("Content-Type")
+        if (meta["kind"] == "report" and isinstance(response, TextResponse)
+                and response.status == 200
+                and listing.looks_like_listing(response, self.patterns[source.id])):
+            # a link titled like a report led to a column page: follow it, archive nothing
+            self.crawler.stats.inc_value("gongkai/report_link_was_listing")
+            self.listing_urls.add(response.url)
+            yield from self.parse_listing(response)
+            return
         verdict = classify(response.status, requested, response.url, response.body,
                            content_type, redirected=bool(meta.get("redirect_urls")))
         ok = verdict.outcome == "ok"
