@@ -30,8 +30,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench.extract_bench
+	$(BIN)/python -m bench.real_bench
 	$(BIN)/python -m bench.crawl_bench
 	$(BIN)/python -m bench.scheduler_bench
+	$(BIN)/python -m bench.research_bench
 
 clean:
 	rm -rf $(VENV) demo-output bench/out

@@ -24,7 +24,7 @@ MAX_LISTING_PAGES = 200
 SCHEDULE = "seasonal"
 #: link text that marks a report: 年度报告, 年报, 年度政府信息公开报告, in either script
 REPORT_PATTERN = (r"年度(?:政府)?(?:信息公[开開]|工作)?(?:工作)?[报報]告|年[报報](?!送)"
-                  r"|(?:政[府务務])?信息公[开開](?:工作)?[报報]告")
+                  r"|(?:政[府务務])?(?:信息)?公[开開](?:工作)?[报報]告")
 #: link text that marks a notice *about* reports (关于做好…年度报告编制发布工作的通知), not a report
 EXCLUDE_PATTERN = r"^\s*关于|的通知|通知\s*$|工作要点|实施方案|检查|督查|考核|情况通报|解读"
 #: crawls running at once under the scheduler (one per core on a 2-core machine)

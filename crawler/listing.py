@@ -123,7 +123,10 @@ def looks_like_listing(response: TextResponse, pattern: re.Pattern[str]) -> bool
     outside links on column pages, 772 and more on report pages)."""
     if len(pattern.findall(response.text)) < LISTING_MIN_REPORT_LINKS:
         return False  # cheap: most report pages stop here without a DOM
-    reports = sum(1 for link in links(response) if pattern.search(link.text))
+    # every anchor counts, script-driven ones (href="javascript:;") too: a column page whose
+    # links a script follows is still a column page, not a report
+    anchors = (" ".join(a.xpath(".//text()").getall()) for a in response.xpath("//a"))
+    reports = sum(1 for text in anchors if pattern.search(text))
     if reports < LISTING_MIN_REPORT_LINKS:
         return False
     own = response.xpath("//body//text()[not(ancestor::a) and not(ancestor::script) "

@@ -52,18 +52,29 @@ _META_LINE = re.compile(rf"^(?:{_LABELS}){_SEP}")
 _STOP = rf"(?:{_LABELS}|浏览次数|点击数|字体|【){_SEP}"
 _PAIR = re.compile(rf"({_LABELS}){_SEP}(.*?)(?=\s*{_STOP}|$)")
 _CHROME = re.compile(
-    r"^(?:"
+    r"(?i)^(?:"
     r"当前位置|您现在的位置|您当前的位置|现在的位置|首页\s*[>›»]|"
     r"【?\s*字体|【?\s*字号|【?\s*打印|【?\s*关闭|【?\s*收藏|打印本页|关闭本页|关闭窗口|"
     r"分享到|扫一扫|(?:浏览次数|点击数|点击量|点击率|访问量|阅读次数|阅读量|浏览量|访问次数)"
     r"\s*(?:[:：]|$)|"
     r"无障碍|长者模式|关怀版|适老化|智能问答|视力保护|语音播报|阅读模式|大字版|"
+    r"欢迎(?:访问|来到|光临|您访问)|本网站已支持IPv6|本站已支持IPv6|今天是|今日是|"
+    r"关于我们|版权声明|隐私声明|免责声明|网站声明|使用帮助|网站纠错|"
+    r"附件(?:下载)?[:：]?\s*[|\s]*$|"
+    r".{0,40}(?:版权所有|ICP备|ICP证|网站标识码|公网安备)|"
     r"上一篇|下一篇|返回列表|返回顶部|相关链接|相关文章|相关阅读|相关信息|"
     r"版权所有|网站标识码|主办单位|承办单位|主办[:：]|承办[:：]|技术支持|网站地图|联系我们|"
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP备|.{0,12}公网安备"
     r")"
 )
-_SHORT_CHROME = re.compile(r"^(?:打印|关闭|收藏|分享|大|中|小|\[?\s*\]?|[|｜/\s]+)$")
+_SHORT_CHROME = re.compile(
+    r"^(?:打印|关闭|收藏|分享|纠错|大|中|小|\[?\s*\]?|[|｜/\s]+"
+    # what a counter filled in by script leaves: 次, 次浏览, 人次
+    r"|\d*\s*(?:次|人次)(?:浏览|阅读|访问)?"
+    # a date stamp of the page (ISO, never how a report writes its own dates), a weekday
+    r"|\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{4}年\d{1,2}月\d{1,2}日\s*星期[一二三四五六日天])$",
+    re.I)
 #: A line at most this long can be chrome; body paragraphs are longer or do not match.
 MAX_CHROME_LINE = 160
 

@@ -90,8 +90,13 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         kept = [c for c in cells if not _drop(c, metadata)]
         if any(kept):
             lines.append(" | ".join(kept))
-    # A repeated title above or below the body is chrome too.
+    # A repeated title above or below the body is chrome too, and so are the column names
+    # and breadcrumb pieces printed above it.
     repeats = [t for t in (title, main_title(html_title)) if t]
+    at = next((i for i, line in enumerate(lines[:6]) if any(_same(line, t) for t in repeats)),
+              None)
+    if at and all(len(line) <= 30 and "。" not in line for line in lines[:at]):
+        del lines[:at]
     while lines and any(_same(lines[0], t) for t in repeats):
         lines.pop(0)
     while lines and any(_same(lines[-1], t) for t in repeats):
@@ -245,11 +250,16 @@ def _is_navigation(element: lxml.html.HtmlElement) -> bool:
     links = element.findall(".//a")
     if len(links) < _NAV_LINKS:
         return False
-    text = _WORDLESS.sub("", element.text_content())
-    if not text or len(text) > 600:
+    text = _WORDLESS.sub("", _visible_text(element))
+    if not text or len(text) > 6000:
         return False
     linked = sum(len(_WORDLESS.sub("", a.text_content())) for a in links)
     return linked / len(text) >= 0.75
+
+
+def _visible_text(element: lxml.html.HtmlElement) -> str:
+    """Text a reader sees: inline scripts (a date widget in a menu) are not text."""
+    return "".join(element.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
 
 
 def _label_pair(element: lxml.html.HtmlElement, metadata: dict[str, str],

@@ -33,15 +33,16 @@ _COUNT = f"{_LEAD}{_NUM}"
 _RULES: dict[str, tuple[str, str]] = {
     # 一、主动公开情况
     "proactive.total": (r"主动公开(?:的)?(?:政府)?信息(?:数)?", r"条|件|项"),
-    "proactive.normative_docs": (r"主动公开(?:的)?规范性文件(?:数)?", r"件|份|条"),
+    "proactive.normative_docs": (r"(?:主动公开(?:的)?)?规范性文件(?:类)?(?:信息)?(?:数)?",
+                                 r"件|份|条"),
     "proactive.gazette": (r"(?:政府)?公报(?:公开|刊登|刊发)(?:政府)?信息(?:数)?", r"条|件|期"),
     "proactive.website": (r"(?:政府|门户)?网站(?:公开|发布)(?:的)?(?:政府)?信息(?:数)?", r"条|件"),
     "proactive.weibo": (r"政[务府]微博(?:公开|发布)?(?:的)?(?:政府)?(?:信息)?(?:数)?", r"条|件"),
     "proactive.wechat": (r"政[务府]微信(?:公开|发布)?(?:的)?(?:政府)?(?:信息)?(?:数)?", r"条|件"),
     "proactive.other": (r"(?:以)?其他方式公开(?:的)?(?:政府)?信息(?:数)?", r"条|件"),
     # 二、回应解读情况
-    "response.hotspots": (r"回应(?:公众)?关注热点(?:和|或|及|或者)?(?:重大)?(?:舆情)?(?:数)?",
-                          r"次|个|件|条"),
+    "response.hotspots": (r"回应(?:公众|社会)?关注(?:的)?(?:热点)?(?:和|或|及|或者)?(?:重大)?"
+                          r"(?:舆情)?(?:数)?", r"次|个|件|条"),
     "response.press_conferences": (r"(?:参加或)?举[办行](?:的)?(?:新闻)?发布会(?:总次数)?",
                                    r"次|场"),
     "response.interpretations": (r"(?:发布)?政策解读(?:稿件|文章)(?:发布)?(?:数)?", r"篇|条|件"),
@@ -84,11 +85,14 @@ _BEFORE: dict[str, re.Pattern[str]] = {
     "trainings.count": re.compile(rf"(?:开展|组织|举办)了?{_NUM}\s*(?:次|期|场)"
                                   r"[^。;,\d\n]{0,10}?培训"),
 }
-#: figures about people, meetings and complaints are this report's only in a paragraph about
-#: disclosure work: 民情中心配备专职工作人员12名 is another office's staff
+#: figures about people, meetings and complaints are this report's only where the report
+#: talks about disclosure work (the paragraph or the heading just above it):
+#: 民情中心配备专职工作人员12名 is another office's staff; a count of normative documents is
+#: a proactive-disclosure figure only where proactive disclosure is the subject
+_CONTEXT_WORD = {"proactive.normative_docs": "主动公开"}
 _IN_CONTEXT = {"staff.offices", "staff.reading_points", "staff.total", "staff.full_time",
                "staff.part_time", "meetings.count", "trainings.count", "trainees.count",
-               "complaints.total", "budget.amount"}
+               "complaints.total", "budget.amount", "proactive.normative_docs"}
 _MONEY_PATTERNS = {key: re.compile(rf"{label}{_FILL}{_NUM}\s*(万元|元)")
                    for key, label in _MONEY.items()}
 
@@ -119,9 +123,10 @@ _CLAUSE = r"[^。;\d\n]{0,40}?"
 _ZERO: dict[str, re.Pattern[str]] = {
     "applications.received": re.compile(
         rf"(?:没有|未)(?:收到|接到|受理|发生){_CLAUSE}"
-        r"(?:信息公开申请|依申请公开|公开(?:政府)?信息的?申请)"),
+        r"(?:信息公开申请|依申请公开|申请公开|公开(?:政府)?信息的?申请)"),
     "review.total": re.compile(rf"{_NEGATION}{_CLAUSE}行政复议"),
-    "litigation.total": re.compile(rf"{_NEGATION}{_CLAUSE}(?:行政)?诉讼"),
+    "litigation.total": re.compile(rf"{_NEGATION}{_CLAUSE}(?:行政复议[^。;\d\n]{{0,30}}?)?"
+                                   r"(?:行政)?诉讼"),
     "complaints.total": re.compile(rf"(?:没有|未)(?:收到|接到|发生|出现|受理){_CLAUSE}"
                                    r"(?:举报|投诉)"),
     "fees.amount": re.compile(r"(?:没有|未|不|无)(?:收取|收缴|产生)[^。;\d\n]{0,6}?费用"
@@ -144,9 +149,13 @@ def _number(text: str) -> Number:
     return int(value) if value.is_integer() else value
 
 
-def _clauses(text: str, *, about_disclosure: bool = False) -> list[str]:
-    return [c for p in text.split("\n\n")
-            if "|" not in p and (not about_disclosure or "公开" in p)
+def _clauses(text: str, *, about: str | None = None) -> list[str]:
+    """The clauses of the prose paragraphs; with ``about``, only of paragraphs that mention
+    it themselves or follow (within two) a paragraph that does, such as their heading."""
+    paragraphs = text.split("\n\n")
+    return [c for i, p in enumerate(paragraphs)
+            if "|" not in p and (about is None
+                                 or any(about in q for q in paragraphs[max(0, i - 2):i + 1]))
             for c in re.split(r"[;。]", p.translate(_COMPACT)) if c]
 
 
@@ -171,7 +180,11 @@ def read_prose(text: str, values: dict[str, Number], from_prose: list[str],
     """
     tabled = set(values)
     clauses = _clauses(text)
-    in_context = _clauses(text, about_disclosure=True)
+    about = {word: _clauses(text, about=word) for word in {"公开", *_CONTEXT_WORD.values()}}
+
+    def context(key: str) -> list[str]:
+        return about[_CONTEXT_WORD.get(key, "公开")] if key in _IN_CONTEXT else clauses
+
     for key, patterns in _HEADLINES.items():
         found = _first(patterns, [c for c in clauses if _HEADLINE_WORDS[key] in c])
         if found is not None:
@@ -179,11 +192,11 @@ def read_prose(text: str, values: dict[str, Number], from_prose: list[str],
     if rows:
         for key, pattern in _PATTERNS.items():
             patterns = (pattern, _BEFORE[key]) if key in _BEFORE else (pattern,)
-            found = _first(patterns, in_context if key in _IN_CONTEXT else clauses)
+            found = _first(patterns, context(key))
             if found is not None:
                 _put(key, found, values, from_prose, warnings, tabled)
         for key, pattern in _MONEY_PATTERNS.items():
-            for clause in in_context if key in _IN_CONTEXT else clauses:
+            for clause in context(key):
                 match = pattern.search(clause)
                 if match:
                     amount = _number(match.group(1))

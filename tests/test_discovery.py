@@ -33,13 +33,26 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
+def followable(page) -> set[str]:
+    """Texts of the page's anchors that lead somewhere: a mirror that replaced an href with
+    javascript:; left a title no crawler can follow."""
+    tree = lxml.html.document_fromstring(response(page).text)
+    return {squash(a.text_content()) for a in tree.iter("a")
+            if (a.get("href") or "").strip() and not (a.get("href") or "").startswith(
+                ("javascript:", "#"))}
+
+
 @pytest.mark.parametrize("page", LISTINGS, ids=[p.name for p in LISTINGS])
 def test_real_column_pages_give_their_reports_and_nothing_else(page):
     kinds: dict[str, set[str | None]] = {}
     for link in listing.links(response(page)):
         kinds.setdefault(squash(link.text), set()).add(
             listing.link_kind(link, PATTERN, EXCLUDE))
-    for title in page.truth["reports"]:
+    reachable = followable(page)
+    titles = [t for t in page.truth["reports"] if any(squash(t) in a for a in reachable)]
+    assert titles or not page.truth["reports"] or page.name in ("c_15",), \
+        "every listing but the one whose mirror broke all its links has reachable reports"
+    for title in titles:
         found = {k for text, ks in kinds.items() if squash(title) in text for k in ks}
         assert "report" in found, f"{title} not recognised as a report"
     for text in page.truth["not_reports"]:
@@ -50,6 +63,7 @@ def test_real_column_pages_give_their_reports_and_nothing_else(page):
     "某县2019年政府信息公开工作报告", "某县交通局2016年度政务信息公开报告",
     "某县2018年信息公开年报", "某县卫健委2020年政府信息公开工作年度报告",
     "某縣2019年政府信息公開工作年度報告", "某县民政局2017年度政務信息公開報告",
+    "某县林业局-某县林业局2018年政务公开报告",
 ])
 def test_report_titles_as_departments_write_them(title):
     assert listing.link_kind(listing.Link("http://x/1.html", title), PATTERN, EXCLUDE) == "report"
