@@ -37,6 +37,8 @@ class Extracted:
     #: every short text that may be the report's title, in document order: headings and
     #: elements a template names as a title (class or id with title/biaoti/bt)
     title_candidates: list[str] = field(default_factory=list)
+    #: images in the body: a statistics table is sometimes only a picture of one
+    images: int = 0
 
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
@@ -58,6 +60,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     root = _content_root(tree)
     _collapse_segment_breaks(root)
     tables = _render_tables(root)  # before trafilatura, which rewrites the tree it is given
+    images = sum(1 for _ in root.iter("img")) if root is not tree else 0
     doc = trafilatura.bare_extraction(
         root,
         # inside a known body container everything is content: don't let trafilatura's
@@ -77,7 +80,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     if doc is None:
         return Extracted(title=title, date=None, lines=[], metadata=metadata,
                          meta_tags=meta_tags, html_title=html_title, tables=tables,
-                         title_candidates=candidates)
+                         title_candidates=candidates, images=images)
     lines: list[str] = []
     for raw in (doc.text or "").splitlines():
         line = raw.strip()
@@ -103,7 +106,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
         lines.pop()
     return Extracted(title=title, date=doc.date, lines=lines, metadata=metadata,
                      meta_tags=meta_tags, html_title=html_title, tables=tables,
-                     title_candidates=candidates)
+                     title_candidates=candidates, images=images)
 
 
 _SEPARATOR = re.compile(r"^[|\s:-]+$")  # trafilatura's markdown table rule "---|---"

@@ -106,7 +106,7 @@ def parse(body: bytes, url: str | None = None, headers: dict[str, str] | None = 
                                "with loss")
     return _finish(report, Found(extracted.title, extracted.html_title, extracted.metadata,
                                  extracted.meta_tags, extracted.date, extracted.tables,
-                                 extracted.title_candidates))
+                                 extracted.title_candidates, extracted.images))
 
 
 def _parse_attachment(kind: str, body: bytes, url: str | None) -> Report:
@@ -127,6 +127,11 @@ class Found:
     date: str | None = None
     tables: list[Table] = field(default_factory=list)
     title_candidates: list[str] = field(default_factory=list)
+    images: int = 0
+
+
+#: the text announces a statistics table (附表, 统计表, 见下表)
+_TABLE_ANNOUNCED = re.compile(r"统计表|附表|下表|如下表|见表|情况表")
 
 
 def _finish(report: Report, found: Found) -> Report:
@@ -156,6 +161,10 @@ def _finish(report: Report, found: Found) -> Report:
     report.year, report.region = found_meta.year, found_meta.region
     _structure(report, paragraphs, [[[clean(cell) or "" for cell in row] for row in table]
                                     for table in found.tables])
+    if found.images and not report.tables and _TABLE_ANNOUNCED.search(report.text):
+        report.warnings.append(
+            f"the statistics table seems to be an image ({found.images} in the body): "
+            "no values read from it")
     report.warnings.extend(damage_warnings(report.text))
     if not report.text:
         report.warnings.append("no report text found on the page")

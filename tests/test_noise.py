@@ -87,3 +87,18 @@ def test_a_title_found_only_in_the_html_title():
                                              "<title>某县2020年政务信息公开报告-某县人民政府</title>"
                                              .encode())
     assert parse(page, "http://www.example.gov.cn/a/1.html", {}).title == "某县2020年政务信息公开报告"
+
+
+def test_a_statistics_table_that_is_only_an_image_gives_no_keys_and_a_warning():
+    prose = ["本年度报告中所列数据的统计期限自2017年1月1日起至2017年12月31日止。",
+             "附表：政府信息公开情况统计表",
+             "2017年，本机关未收到政府信息公开申请。"]
+    body = "".join(f"<p>{p}</p>" for p in prose) + '<p><img src="/images/tongjibiao.png"></p>'
+    page = (f'<html><head><meta charset="utf-8"><title>某局2017年政府信息公开工作年度报告</title>'
+            f'</head><body><h1>某局2017年政府信息公开工作年度报告</h1>'
+            f'<div class="TRS_Editor">{body}</div></body></html>').encode()
+    report = parse(page, "http://www.example.gov.cn/a/2.html", {})
+    assert any("image" in w for w in report.warnings)
+    # only what the sentences state, never a table value
+    assert report.metrics == {"applications.received": 0}
+    assert report.metrics_from_prose == ["applications.received"]
