@@ -253,11 +253,17 @@ def _is_navigation(element: lxml.html.HtmlElement) -> bool:
     links = element.findall(".//a")
     if len(links) < _NAV_LINKS:
         return False
-    text = _WORDLESS.sub("", _visible_text(element))
+    text = _WORDLESS.sub("", element.text_content())
     if not text or len(text) > 6000:
         return False
     linked = sum(len(_WORDLESS.sub("", a.text_content())) for a in links)
-    return linked / len(text) >= 0.75
+    if linked / len(text) >= 0.75:
+        return True
+    if element.find(".//script") is None:
+        return False
+    # an inline script (a date widget in a menu) is not text a reader sees
+    text = _WORDLESS.sub("", _visible_text(element))
+    return bool(text) and linked / len(text) >= 0.75
 
 
 def _visible_text(element: lxml.html.HtmlElement) -> str:
