@@ -8,7 +8,7 @@ that produced it.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gongkai.archive import search
@@ -31,16 +31,17 @@ def readings(s: Session, page_id: int, numbers: list[int]) -> dict[int, Derivati
     return {number: d for number, d in rows}
 
 
-def derive(s: Session, version: Version, report: Report) -> Derivation:
+def derive(s: Session, version: Version, report: Report, *, fresh: bool = False) -> Derivation:
     """Make ``report`` the current derivation of ``version`` (which must be flushed).
 
     The same parser version reading the same bytes gives the same answer, so a derivation of
-    this parser version that exists already is refreshed rather than duplicated.
+    this parser version that exists already is refreshed rather than duplicated. ``fresh``:
+    the version was just added and has no derivation yet (no need to look).
     """
     parser = extractor_version()
-    previous = current(s, version.id)
-    row = s.scalar(select(Derivation).where(Derivation.version_id == version.id,
-                                            Derivation.parser_version == parser))
+    previous = None if fresh else current(s, version.id)
+    row = None if fresh else s.scalar(select(Derivation).where(
+        Derivation.version_id == version.id, Derivation.parser_version == parser))
     if previous is not None:
         search.remove(s, previous.id, previous.title, previous.text)
         if previous is not row:
@@ -50,12 +51,14 @@ def derive(s: Session, version: Version, report: Report) -> Derivation:
     if row is None:
         row = Derivation(version_id=version.id, parser_version=parser)
         s.add(row)
+    existed = row.id is not None
     _fill(row, report)
     s.flush()
-    s.execute(delete(Metric).where(Metric.derivation_id == row.id))
+    if existed:
+        s.execute(delete(Metric).where(Metric.derivation_id == row.id))
     prose = set(report.metrics_from_prose)
     if report.metrics:
-        s.execute(insert(Metric), [
+        s.execute(Metric.__table__.insert(), [  # Core: the ORM bulk path costs more per row
             {"derivation_id": row.id, "key": key, "value": value, "unit": unit_of(key),
              "from_prose": key in prose}
             for key, value in report.metrics.items()

@@ -325,7 +325,7 @@ class Store:
                           first_seen=rec.fetched_at, last_seen=rec.fetched_at)
         s.add(version)
         s.flush()
-        derive(s, version, report)
+        derive(s, version, report, fresh=True)
         previous = page.current_version
         page.current_version = number
         fetch.version_number = number
