@@ -117,12 +117,33 @@ LISTING_MIN_REPORT_LINKS = 4
 LISTING_MAX_OWN_TEXT = 500
 
 
+_ANCHOR = re.compile(rb"<a\b[^>]*>(.{0,4000}?)</a>", re.S | re.I)
+def _encoded(words: tuple[str, ...], encodings: tuple[str, ...]) -> tuple[bytes, ...]:
+    found = set()
+    for word in words:
+        for encoding in encodings:
+            try:
+                found.add(word.encode(encoding))
+            except UnicodeEncodeError:
+                continue
+    return tuple(found)
+
+
+#: 报告 and 年报 as the encodings government pages come in write them
+_REPORT_WORDS = _encoded(("报告", "年报", "報告", "年報"), ("utf-8", "gb18030", "big5"))
+
+
+def _report_anchors(body: bytes) -> int:
+    """Anchors whose bytes hold a report word, counted without decoding the page."""
+    return sum(1 for inner in _ANCHOR.findall(body) if any(w in inner for w in _REPORT_WORDS))
+
+
 def looks_like_listing(response: TextResponse, pattern: re.Pattern[str]) -> bool:
     """Decided by the page itself: a report has a body of its own; a column page is links
     to reports and chrome (measured on real column and report pages: 136-269 characters
     outside links on column pages, 772 and more on report pages)."""
-    if len(pattern.findall(response.text)) < LISTING_MIN_REPORT_LINKS:
-        return False  # cheap: most report pages stop here without a DOM
+    if _report_anchors(response.body) < LISTING_MIN_REPORT_LINKS:
+        return False  # cheap: most report pages stop here, undecoded, without a DOM
     # every anchor counts, script-driven ones (href="javascript:;") too: a column page whose
     # links a script follows is still a column page, not a report
     anchors = (" ".join(a.xpath(".//text()").getall()) for a in response.xpath("//a"))

@@ -256,7 +256,7 @@ def _is_navigation(element: lxml.html.HtmlElement) -> bool:
     text = _WORDLESS.sub("", element.text_content())
     if not text or len(text) > 6000:
         return False
-    linked = sum(len(_WORDLESS.sub("", a.text_content())) for a in links)
+    linked = len(_WORDLESS.sub("", "".join(element.xpath(".//a//text()"))))
     if linked / len(text) >= 0.75:
         return True
     if element.find(".//script") is None:

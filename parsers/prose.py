@@ -149,14 +149,18 @@ def _number(text: str) -> Number:
     return int(value) if value.is_integer() else value
 
 
-def _clauses(text: str, *, about: str | None = None) -> list[str]:
-    """The clauses of the prose paragraphs; with ``about``, only of paragraphs that mention
-    it themselves or follow (within two) a paragraph that does, such as their heading."""
-    paragraphs = text.split("\n\n")
-    return [c for i, p in enumerate(paragraphs)
-            if "|" not in p and (about is None
-                                 or any(about in q for q in paragraphs[max(0, i - 2):i + 1]))
-            for c in re.split(r"[;。]", p.translate(_COMPACT)) if c]
+def _clauses(text: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The clauses of the prose paragraphs, and per context word (公开, 主动公开) the clauses
+    of paragraphs that mention it themselves or follow (within two) one that does, such as
+    their heading."""
+    paragraphs = [p.translate(_COMPACT) for p in text.split("\n\n") if "|" not in p]
+    split = [[c for c in re.split(r"[;。]", p) if c] for p in paragraphs]
+    about: dict[str, list[str]] = {}
+    for word in {"公开", *_CONTEXT_WORD.values()}:
+        near = [any(word in q for q in paragraphs[max(0, i - 2):i + 1])
+                for i in range(len(paragraphs))]
+        about[word] = [c for i, cs in enumerate(split) if near[i] for c in cs]
+    return [c for cs in split for c in cs], about
 
 
 def _put(key: str, value: Number, values: dict[str, Number], from_prose: list[str],
@@ -179,8 +183,7 @@ def read_prose(text: str, values: dict[str, Number], from_prose: list[str],
     differs and whose prose repeats the table).
     """
     tabled = set(values)
-    clauses = _clauses(text)
-    about = {word: _clauses(text, about=word) for word in {"公开", *_CONTEXT_WORD.values()}}
+    clauses, about = _clauses(text)
 
     def context(key: str) -> list[str]:
         return about[_CONTEXT_WORD.get(key, "公开")] if key in _IN_CONTEXT else clauses
