@@ -1,12 +1,15 @@
 """What changed between two versions of a report: paragraphs and statistics.
 
 Versions are compared as their normalized text split into paragraphs, so a diff reads as
-"this paragraph became that one" with whole paragraphs of context, never as a character soup.
+"this paragraph became that one" with whole paragraphs of context; inside a changed paragraph
+the change itself is marked (``行政复议[-8-]{+9+}件``), so a revised figure stands out in a
+long paragraph instead of two copies of it.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +31,14 @@ class VersionDiff:
     title: str | None = None
     returns_to: int | None = None
 
+    #: the same change marked inside the paragraphs (``行政复议[-8-]{+9+}件``)
+    word_diff: str = ""
+
     def to_json(self) -> dict[str, Any]:
-        """The ``diff --json`` object of the interface."""
+        """The ``diff --json`` object of the interface, plus ``word_diff``."""
         return {"url": self.url, "from": self.from_version, "to": self.to_version,
-                "diff": self.diff, "metrics_changed": self.metrics_changed}
+                "diff": self.diff, "metrics_changed": self.metrics_changed,
+                "word_diff": self.word_diff}
 
 
 def paragraph_diff(old: str, new: str, *, context: int = 1, labels: tuple[str, str] = ("", "")
@@ -40,6 +47,51 @@ def paragraph_diff(old: str, new: str, *, context: int = 1, labels: tuple[str, s
     lines = difflib.unified_diff(old.split("\n\n") if old else [],
                                  new.split("\n\n") if new else [],
                                  labels[0], labels[1], n=context, lineterm="")
+    return "\n".join(lines)
+
+
+#: numbers and Latin words change as wholes (133 → 135 is [-133-]{+135+}, not 13[-3-]{+5+});
+#: Chinese has no spaces, so every other character is a token of its own
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z]+|\s+|.", re.S)
+
+
+def mark_changes(old: str, new: str) -> str:
+    """One paragraph with what was removed as ``[-…-]`` and what was added as ``{+…+}``, in
+    the manner of ``git diff --word-diff=plain``."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.append("".join(a[i1:i2]))
+            continue
+        if i2 > i1:
+            out.append("[-" + "".join(a[i1:i2]) + "-]")
+        if j2 > j1:
+            out.append("{+" + "".join(b[j1:j2]) + "+}")
+    return "".join(out)
+
+
+def word_diff(old: str, new: str, *, context: int = 1) -> str:
+    """The paragraphs that changed, each marked inside (a paragraph removed or added whole is
+    marked whole), with ``context`` unchanged paragraphs around, hunks headed ``@@ ¶N @@``."""
+    a = old.split("\n\n") if old else []
+    b = new.split("\n\n") if new else []
+    lines: list[str] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        lines.append(f"@@ ¶{group[0][3] + 1} @@")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines.extend(a[i1:i2])
+                continue
+            olds, news = a[i1:i2], b[j1:j2]
+            for k in range(max(len(olds), len(news))):
+                if k < len(olds) and k < len(news):
+                    lines.append(mark_changes(olds[k], news[k]))
+                elif k < len(olds):
+                    lines.append("[-" + olds[k] + "-]")
+                else:
+                    lines.append("{+" + news[k] + "+}")
     return "\n".join(lines)
 
 
@@ -72,6 +124,7 @@ def diff_versions(engine: Engine, url: str, from_version: int | None = None,
             url=url, from_version=from_n, to_version=to_n,
             diff=paragraph_diff(old.text if old else "", new.text,
                                 labels=(f"v{from_n}", f"v{to_n}")),
+            word_diff=word_diff(old.text if old else "", new.text),
             metrics_changed=metric_changes(old.metrics if old else {}, new.metrics),
             title=new.title, returns_to=versions[to_n].returns_to,
         )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from gongkai.archive.content import strip_controls
 from gongkai.archive.db import writer
 from gongkai.archive.derive import readings
-from gongkai.archive.diff import metric_changes, paragraph_diff
+from gongkai.archive.diff import metric_changes, word_diff
 from gongkai.archive.models import (
     Channel,
     Delivery,
@@ -223,7 +223,10 @@ def _check_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _excerpt(old: str, new: str, url: str, event: Event) -> str:
-    diff = _focus(paragraph_diff(old, new).splitlines()[2:])  # drop the ---/+++ header
+    """The changed paragraphs with the change marked inside (行政复议[-8-]{+9+}件), each cut
+    around its first change, so a phone screen shows the figure, not two copies of it."""
+    lines = [line for line in word_diff(old, new).splitlines() if not line.startswith("@@ ")]
+    diff = [_focus(line) for line in lines]
     shown = [_safe(line, 300) for line in diff[:EXCERPT_LINES]]
     text = "\n".join(shown)[:EXCERPT_CHARS]
     cut = len(diff) > EXCERPT_LINES or len("\n".join(shown)) > EXCERPT_CHARS
@@ -232,27 +235,13 @@ def _excerpt(old: str, new: str, url: str, event: Event) -> str:
     return f"diff:\n{text}{pointer}"
 
 
-def _focus(lines: list[str], width: int = 240) -> list[str]:
-    """Long paragraphs are cut around where a removed and an added one first differ, so the
-    changed figure is in the excerpt, not 300 characters of unchanged preamble."""
-    out = list(lines)
-    removed = [i for i, line in enumerate(lines) if line.startswith("-")]
-    added = [i for i, line in enumerate(lines) if line.startswith("+")]
-    for i, j in zip(removed, added, strict=False):
-        a, b = lines[i][1:], lines[j][1:]
-        if max(len(a), len(b)) <= width:
-            continue
-        at = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                  min(len(a), len(b)))
-        start = max(at - width // 3, 0)
-        for index, text in ((i, a), (j, b)):
-            cut = text[start:start + width]
-            out[index] = (lines[index][0] + ("…" if start else "") + cut
-                          + ("…" if start + width < len(text) else ""))
-    for index, line in enumerate(out):
-        if line.startswith(" ") and len(line) > width:
-            out[index] = line[:width] + "…"
-    return out
+def _focus(line: str, width: int = 240) -> str:
+    """A long paragraph cut around its first marked change; an unchanged one shortened."""
+    if len(line) <= width:
+        return line
+    marks = [i for i in (line.find("[-"), line.find("{+")) if i >= 0]
+    start = max(min(marks) - width // 3, 0) if marks else 0
+    return ("…" if start else "") + line[start:start + width] + "…"
 
 
 # -- sending -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -177,12 +178,15 @@ def history(url: str, fetches: bool, as_json: bool, config: Config) -> None:
 @click.argument("url")
 @click.option("--from", "from_version", type=int, help="Older version number (default: to - 1).")
 @click.option("--to", "to_version", type=int, help="Newer version number (default: the last).")
+@click.option("--paragraphs", is_flag=True,
+              help="A unified diff of whole paragraphs instead of changes marked inside them.")
 @json_option
 @config_options
-def diff(url: str, from_version: int | None, to_version: int | None, as_json: bool,
-         config: Config) -> None:
-    """What changed between two versions of a page: a unified diff of the normalized text,
-    paragraph by paragraph, and the statistics that changed (default: the last two versions).
+def diff(url: str, from_version: int | None, to_version: int | None, paragraphs: bool,
+         as_json: bool, config: Config) -> None:
+    """What changed between two versions of a page: the changed paragraphs with the change
+    marked inside them ([-removed-]{+added+}, as git diff --word-diff), and the statistics
+    that changed (default: the last two versions).
 
     Example: gongkai diff http://www.example.gov.cn/ndbg/1.html --from 1 --to 2
     """
@@ -194,13 +198,26 @@ def diff(url: str, from_version: int | None, to_version: int | None, as_json: bo
         return
     click.echo(f"{safe(result.title or url)}: v{result.from_version} → v{result.to_version}"
                + (f" (returns to v{result.returns_to})" if result.returns_to else ""))
-    for line in result.diff.splitlines():
-        color = "green" if line.startswith("+") else "red" if line.startswith("-") else None
-        click.secho(safe(line), fg=color)
+    if paragraphs:
+        for line in result.diff.splitlines():
+            color = "green" if line.startswith("+") else "red" if line.startswith("-") else None
+            click.secho(safe(line), fg=color)
+    else:
+        for line in result.word_diff.splitlines():
+            click.echo(_colored_marks(safe(line)))
     if result.metrics_changed:
         click.echo("statistics changed:")
         for key, (old, new) in result.metrics_changed.items():
             click.echo(f"  {key}: {old} → {new}")
+
+
+_MARK = re.compile(r"(\[-.*?-\]|\{\+.*?\+\})", re.S)
+
+
+def _colored_marks(line: str) -> str:
+    """Removed text red, added text green, on a terminal (click drops the colour elsewhere)."""
+    return "".join(click.style(part, fg="red" if part.startswith("[-") else "green")
+                   if _MARK.fullmatch(part) else part for part in _MARK.split(line))
 
 
 @main.group(invoke_without_command=True)

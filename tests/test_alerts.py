@@ -61,9 +61,9 @@ def test_alerts_fire_on_real_changes_only(tmp_path):
         message = digest["message"]
         assert server.base_url + revised in message
         assert "versions: 1 → 2" in message
-        lines = message.splitlines()
-        assert any(line.startswith("-") and "213件" in line for line in lines)
-        assert any(line.startswith("+") and "215件" in line for line in lines)
+        # the change is marked inside its paragraph, not two copies of it
+        assert "[-213-]{+215+}件" in message
+        assert message.count("受理依申请公开") == 1
         assert "[gone] plain" in message and server.base_url + withdrawn in message
         assert "[new] plain" in message and "/plain/ndbg/new/content_9.html" in message
         # the plain-only subscription hears of its source's removal and nothing else
