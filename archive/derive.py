@@ -31,12 +31,14 @@ def readings(s: Session, page_id: int, numbers: list[int]) -> dict[int, Derivati
     return {number: d for number, d in rows}
 
 
-def derive(s: Session, version: Version, report: Report, *, fresh: bool = False) -> Derivation:
+def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
+           tokens: tuple[str, str] | None = None) -> Derivation:
     """Make ``report`` the current derivation of ``version`` (which must be flushed).
 
     The same parser version reading the same bytes gives the same answer, so a derivation of
     this parser version that exists already is refreshed rather than duplicated. ``fresh``:
-    the version was just added and has no derivation yet (no need to look).
+    the version was just added and has no derivation yet (no need to look); ``tokens``: its
+    search tokens, when the parse worker computed them.
     """
     parser = extractor_version()
     previous = None if fresh else current(s, version.id)
@@ -63,7 +65,7 @@ def derive(s: Session, version: Version, report: Report, *, fresh: bool = False)
              "from_prose": key in prose}
             for key, value in report.metrics.items()
         ])
-    search.add(s, row.id, row.title, row.text)
+    search.add(s, row.id, row.title, row.text, tokens)
     return row
 
 

@@ -16,7 +16,6 @@ and ``*`` are taken literally or dropped, never parsed.
 
 from __future__ import annotations
 
-import operator
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,8 @@ from sqlalchemy.orm import Session
 from gongkai.archive.exceptions import QueryError
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.script import simplify
+from gongkai.parsers.tokens import index_lexemes, index_tokens
+from gongkai.parsers.tokens import runs as _runs
 
 #: the FTS5 table (SQLite) and the lexeme table (PostgreSQL); Alembic leaves them alone
 FTS_TABLE = "search_fts"
@@ -35,32 +36,6 @@ PG_TABLE = "search_doc"
 _QUOTED = re.compile(r'"([^"]*)"')
 #: a query longer than this is refused: nobody types it, and it would be a costly phrase
 MAX_QUERY_CHARS = 200
-
-
-#: a run of letters and digits (what str.isalnum accepts; \\w without the underscore)
-_RUN = re.compile(r"[^\W_]+")
-
-
-def _runs(value: str) -> list[str]:
-    return _RUN.findall(value.casefold())
-
-
-def index_tokens(value: str | None) -> str:
-    """The text as FTS5 sees it: bigrams of each run, then the run's last character."""
-    out: list[str] = []
-    for run in _runs(value or ""):
-        out.extend(map(operator.add, run, run[1:]))  # in C: this runs once per character
-        out.append(run[-1])
-    return " ".join(out)
-
-
-def index_lexemes(value: str | None) -> set[str]:
-    """Distinct bigrams and characters: what PostgreSQL needs to find candidates."""
-    out: set[str] = set()
-    for run in _runs(value or ""):
-        out.update(map(operator.add, run, run[1:]))
-        out.update(run)
-    return out
 
 
 def normalize_query(query: str) -> list[str]:
@@ -100,11 +75,14 @@ def needs_recheck(term: str) -> bool:
 
 # -- keeping the index ---------------------------------------------------------------------
 
-def add(conn: Connection | Session, derivation_id: int, title: str | None, body: str) -> None:
+def add(conn: Connection | Session, derivation_id: int, title: str | None, body: str,
+        tokens: tuple[str, str] | None = None) -> None:
+    """Index a derivation; ``tokens`` (of title and body), when a parse worker made them."""
     dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
     if dialect == "sqlite":
+        title_tokens, body_tokens = tokens or (index_tokens(title), index_tokens(body))
         conn.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (:id, :t, :b)"),
-                     {"id": derivation_id, "t": index_tokens(title), "b": index_tokens(body)})
+                     {"id": derivation_id, "t": title_tokens, "b": body_tokens})
     elif dialect == "postgresql":
         conn.execute(text(
             f"INSERT INTO {PG_TABLE}(derivation_id, lexemes) VALUES (:id, "

@@ -86,6 +86,8 @@ class FetchRecord:
     #: the raw body: kept for a new version, or as evidence of a block (bounded)
     body: bytes | None = None
     report: Report | None = None
+    #: search tokens of the report's title and text, computed beside the parse
+    search_tokens: tuple[str, str] | None = None
 
 
 def failure_streak(s: Session, source_id: str) -> int:
@@ -325,7 +327,7 @@ class Store:
                           first_seen=rec.fetched_at, last_seen=rec.fetched_at)
         s.add(version)
         s.flush()
-        derive(s, version, report, fresh=True)
+        derive(s, version, report, fresh=True, tokens=rec.search_tokens)
         previous = page.current_version
         page.current_version = number
         fetch.version_number = number

@@ -29,6 +29,8 @@ class FetchedPage:
     fetched_at: datetime = field(default_factory=utcnow)
     #: filled by the parse pipeline
     report: Report | None = None
+    #: search tokens of the report's title and text, made in the parse worker
+    search_tokens: tuple[str, str] | None = None
 
     def __repr__(self) -> str:
         return f"<FetchedPage {self.outcome} {self.http_status} {self.url}>"

@@ -21,7 +21,7 @@ from gongkai.archive.db import open_archive
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.crawler.items import FetchedPage
 from gongkai.parsers.exceptions import ParseError
-from gongkai.parsers.report import parse
+from gongkai.parsers.tokens import parse_with_tokens
 
 log = logging.getLogger(__name__)
 #: seconds one page may take to parse before it is recorded as a failure
@@ -54,7 +54,7 @@ class ParsePipeline:
         # Not fork: forking a process that runs a reactor and threads is unsafe. A fork server
         # that preloads only parsers/ keeps Scrapy, SQLAlchemy and the CLI out of the workers.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["gongkai.parsers.report"])
+        context.set_forkserver_preload(["gongkai.parsers.tokens"])
         return ProcessPoolExecutor(self.workers, mp_context=context)
 
     def close_spider(self) -> None:
@@ -67,9 +67,12 @@ class ParsePipeline:
         assert self.pool is not None
         try:
             async with self.slots:
-                # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy
-                future = self.pool.submit(parse, item.body, item.url, item.headers)
-                item.report = await asyncio.wait_for(asyncio.wrap_future(future), PARSE_TIMEOUT)
+                # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy;
+                # it makes the search tokens too, off the writer thread
+                future = self.pool.submit(parse_with_tokens, item.body, item.url, item.headers)
+                item.report, *tokens = await asyncio.wait_for(asyncio.wrap_future(future),
+                                                              PARSE_TIMEOUT)
+                item.search_tokens = (tokens[0], tokens[1])
         except ParseError as exc:
             self._fail(item, str(exc), "parse_error")
         except TimeoutError:
@@ -152,5 +155,6 @@ class ArchivePipeline:
             size=len(item.body) if item.body is not None else None,
             duration_ms=item.duration_ms, error=item.error, evidence=item.evidence,
             content_type=headers.get("content-type"), body=item.body, report=item.report,
+            search_tokens=item.search_tokens,
             request_headers=item.request_headers, response_headers=item.response_headers,
         )

@@ -45,6 +45,12 @@ def test_crawl_archive_recrawl_revise_remove(tmp_path):
                 expected = sentence if info.script == "hans" else _simplified(sentence)
                 assert expected in text, (path, sentence)
             assert "浏览次数" not in text and "版权所有" not in text
+        # the search index the parse workers tokenized finds what the writer would have
+        hits = json.loads(gongkai(config, "search", "依申請公開", "--limit", "100",
+                                  "--json").stdout)
+        with_it = {base + path for path, info in site.info.items()
+                   if "依申请公开" in versions.reading(engine, base + path).text}
+        assert with_it and {h["url"] for h in hits} == with_it
         # politeness, measured at the server: one site, never faster than the delay allows
         times = sorted(t for t, _, _ in server.log.snapshot())
         gaps = [b - a for a, b in zip(times, times[1:], strict=False)]

@@ -128,6 +128,14 @@ def test_reparse_keeps_one_index_entry_per_current_derivation(archive):
     assert urls(archive, WITHDRAWN, all_versions=True) == [url_of(0)]
 
 
+def test_a_parse_worker_makes_the_tokens_the_index_would():
+    from gongkai.parsers.tokens import parse_with_tokens
+    from tests.pages import report_page
+
+    report, title, body = parse_with_tokens(report_page(), "http://x/1.html", {})
+    assert (title, body) == (index_tokens(report.title), index_tokens(report.text))
+
+
 def test_query_normalization():
     assert normalize_query("依申請公開") == ["依申请公开"]
     assert normalize_query('"行政 复议" ＡＢＣ') == ["行政 复议", "abc"]
