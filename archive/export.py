@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from gongkai.archive.exceptions import QueryError
 from gongkai.archive.search import JOIN_VERSION, Filters, where_clause
+from gongkai.archive.versions import number_of
 from gongkai.archive.views import iso_sql as _iso
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -146,8 +147,7 @@ def _statistics(conn: Connection, ids: list[int]) -> dict[int, list[tuple[Any, .
     """key, value, unit, from_prose of some derivations, by derivation, keys in order."""
     found: dict[int, list[tuple[Any, ...]]] = {}
     for derivation_id, key, value, unit, prose in _fetch(conn, ids):
-        found.setdefault(derivation_id, []).append(
-            (key, int(value) if value.is_integer() else value, unit, bool(prose)))
+        found.setdefault(derivation_id, []).append((key, number_of(value), unit, bool(prose)))
     return found
 
 
@@ -267,16 +267,12 @@ def dataset(conn: Connection, name: str, filters: Filters, *, panel: bool = Fals
 def write(data: Dataset, fmt: str, out: IO[bytes]) -> int:
     """Write every row to the binary stream ``out``; the number of rows written."""
     if fmt == "csv":
-        return _write_text(data, out, _csv_rows)
+        return _csv_rows(data, out)
     if fmt == "jsonl":
-        return _write_text(data, out, _jsonl_rows)
+        return _jsonl_rows(data, out)
     if fmt == "parquet":
         return _write_parquet(data, out)
     raise QueryError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-
-
-def _write_text(data: Dataset, out: IO[bytes], render: Any) -> int:
-    return render(data, out)
 
 
 def _csv_rows(data: Dataset, out: IO[bytes]) -> int:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from gongkai.archive.exceptions import QueryError
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.script import simplify
-from gongkai.parsers.tokens import index_lexemes, index_tokens
+from gongkai.parsers.tokens import index_lexemes, index_tokens, pairs
 from gongkai.parsers.tokens import runs as _runs
 
 #: the FTS5 table (SQLite) and the lexeme table (PostgreSQL); Alembic leaves them alone
@@ -64,7 +64,7 @@ def fts_expression(terms: list[str]) -> str:
             if len(run) == 1:
                 parts.append(f'"{run}"*')
             else:
-                parts.append('"' + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + '"')
+                parts.append('"' + " ".join(pairs(run)) + '"')
     return " AND ".join(parts)
 
 
@@ -133,7 +133,7 @@ class Snippet:
     highlights: list[tuple[int, int]]
 
 
-def snippet(body: str, title: str | None, terms: list[str], width: int = 48) -> Snippet:
+def snippet(body: str, terms: list[str], width: int = 48) -> Snippet:
     """A window of the body around the first match, every match in it marked."""
     folded = body.casefold()
     first = min((i for i in (folded.find(t) for t in terms) if i >= 0), default=-1)
@@ -306,7 +306,7 @@ def _plan(conn: Connection, terms: list[str], params: dict[str, Any]) -> _Plan:
 
 
 def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: int = 20,
-          offset: int = 0) -> list[Hit]:
+          offset: int = 0, ranked_matches: int = RANKED_MATCHES) -> list[Hit]:
     """Hits for ``q``, every term present: ranked by relevance (bm25 on SQLite, title
     matches weighing more), or, for a term too common to rank (over ``RANKED_MATCHES``
     reports), title matches first, then newest first."""
@@ -326,8 +326,8 @@ def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: in
     filters_sql = " AND ".join(where)
     common = conn.execute(text(
         f"SELECT count(*) FROM (SELECT 1 FROM {plan.source} "
-        f"WHERE {plan.match} LIMIT {RANKED_MATCHES + 1}) AS m"), params).scalar_one()
-    if common <= RANKED_MATCHES:
+        f"WHERE {plan.match} LIMIT {int(ranked_matches) + 1}) AS m"), params).scalar_one()
+    if common <= ranked_matches:
         rows = conn.execute(text(
             f"{select_}{plan.match} AND {filters_sql} ORDER BY {plan.rank}, d.id DESC "
             f"LIMIT :limit OFFSET :offset"), params | {"limit": limit, "offset": offset}
@@ -350,7 +350,7 @@ def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: in
     return [Hit(url=r["url"], title=r["title"], source=r["source"], region=r["region"],
                 year=r["year"], published=r["published"], version=r["version"],
                 parser_version=r["parser_version"],
-                snippet=snippet(bodies.get(r["id"], ""), r["title"], terms))
+                snippet=snippet(bodies.get(r["id"], ""), terms))
             for r in rows]
 
 
@@ -358,6 +358,6 @@ def _lexemes(terms: list[str]) -> list[str]:
     out: list[str] = []
     for term in terms:
         for run in _runs(term):
-            grams = [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+            grams = [run] if len(run) == 1 else pairs(run)
             out.extend(g for g in grams if g not in out)
     return out

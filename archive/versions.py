@@ -20,6 +20,7 @@ from gongkai.archive.content import read_blob
 from gongkai.archive.derive import parse_object
 from gongkai.archive.exceptions import NotArchived, QueryError
 from gongkai.archive.models import Blob, Derivation, Metric, Page, Version
+from gongkai.archive.queries import iso
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -79,13 +80,9 @@ class Reading:
             "parser_version": self.derivation.parser_version,
             "current": self.derivation.current, "parser_versions": self.parser_versions,
             "returns_to": self.returns_to, "status": self.status,
-            "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen),
-            "derived_at": _iso(self.derivation.derived_at), "blob_sha256": self.blob_sha256,
+            "first_seen": iso(self.first_seen), "last_seen": iso(self.last_seen),
+            "derived_at": iso(self.derivation.derived_at), "blob_sha256": self.blob_sha256,
         }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
 
 
 def _page(s: Session, url: str) -> Page:
@@ -173,7 +170,7 @@ def metric_history(engine: Engine, target: str, key: str) -> list[dict[str, Any]
         return [
             {"url": r.url, "year": r.year, "version": r.number, "key": key,
              "value": number_of(r.value), "unit": r.unit, "from_prose": bool(r.from_prose),
-             "first_seen": _iso(r.first_seen), "last_seen": _iso(r.last_seen),
+             "first_seen": iso(r.first_seen), "last_seen": iso(r.last_seen),
              "parser_version": r.parser_version}
             for r in rows
         ]

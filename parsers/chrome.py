@@ -138,8 +138,8 @@ def meta_run(line: str) -> dict[str, str] | None:
         pair = _RUN_PAIR.match(segment)
         if pair:
             label, value = pair.group(1), pair.group(2).strip()
-            for more in _RUN_PAIR.finditer(value):  # two fields without a bracket between
-                value = value[:more.start()].strip()
+            if _RUN_PAIR.match(value):  # a label with no value, the next label right after
+                value = ""
             inner = _PAIR.findall(segment) if label in META_LABELS else []
             for inner_label, inner_value in inner or [(label, value)]:
                 key = META_LABELS.get(inner_label) or RUN_LABELS[inner_label]

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from gongkai.parsers.checks import COLUMNS, OUTCOMES, check_warnings
+from gongkai.parsers.normalize import COMPACT
 from gongkai.parsers.prose import read_prose
 from gongkai.parsers.tables import BLANK, NUMBER, UNITS, Table
 
@@ -73,11 +74,6 @@ def extract_metrics(text: str, tables: list[Table]) -> Metrics:
 # Cells and rows
 # --------------------------------------------------------------------------------------------
 
-_COMPACT = str.maketrans({
-    "（": "(", "）": ")", "：": ":", "，": ",", "．": ".", "；": ";", "／": "/",
-    "“": None, "”": None, '"': None, "‘": None, "’": None, "「": None, "」": None,
-    "〔": "(", "〕": ")", "【": "(", "】": ")",
-})
 _SPACE = re.compile(r"\s+")
 _CHANGE = re.compile(r"^[+-]?\d*/[+-]?\d*$")
 _NUMBERING = re.compile(
@@ -89,7 +85,7 @@ _TOP = re.compile(r"^[一二三四五六七八九十]+[、.]")
 
 def compact(cell: str) -> str:
     """A cell for matching: no whitespace or quotes, half-width brackets and colons."""
-    return _SPACE.sub("", cell.translate(_COMPACT))
+    return _SPACE.sub("", cell.translate(COMPACT))
 
 
 def _is_value(cell: str) -> bool:

@@ -19,6 +19,15 @@ _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
 DAMAGE = re.compile(r"\?{2,}|\ufffd+")
 
 
+#: full-width punctuation as ASCII and quotes dropped, for matching labels and sentences
+#: (the text keeps its own punctuation; only comparisons use this)
+COMPACT = str.maketrans({
+    "（": "(", "）": ")", "：": ":", "，": ",", "．": ".", "；": ";", "／": "/",
+    "“": None, "”": None, '"': None, "‘": None, "’": None, "「": None, "」": None,
+    "〔": "(", "〕": ")", "【": "(", "】": ")",
+})
+
+
 def normalize_text(text: str) -> str:
     text = text.translate(_FULLWIDTH)
     text = _ZERO_WIDTH.sub("", text)

@@ -15,13 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from gongkai.parsers.normalize import COMPACT
+
 Number = int | float
 
-_COMPACT = str.maketrans({
-    "（": "(", "）": ")", "：": ":", "，": ",", "．": ".", "；": ";", "／": "/",
-    "“": None, "”": None, '"': None, "‘": None, "’": None, "「": None, "」": None,
-    "〔": "(", "〕": ")", "【": "(", "】": ")",
-})
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
 #: words between a label and its number: 数, 共, 为, 达, a repeated 公开政府信息 …; never a
 #: digit or a clause break, and never the 专职/兼职 that make a figure a different row
@@ -153,7 +150,7 @@ def _clauses(text: str) -> tuple[list[str], dict[str, list[str]]]:
     """The clauses of the prose paragraphs, and per context word (公开, 主动公开) the clauses
     of paragraphs that mention it themselves or follow (within two) one that does, such as
     their heading."""
-    paragraphs = [p.translate(_COMPACT) for p in text.split("\n\n") if "|" not in p]
+    paragraphs = [p.translate(COMPACT) for p in text.split("\n\n") if "|" not in p]
     split = [[c for c in re.split(r"[;。]", p) if c] for p in paragraphs]
     about: dict[str, list[str]] = {}
     for word in {"公开", *_CONTEXT_WORD.values()}:
@@ -189,7 +186,7 @@ def read_prose(text: str, values: dict[str, Number], from_prose: list[str],
         return about[_CONTEXT_WORD.get(key, "公开")] if key in _IN_CONTEXT else clauses
 
     for key, patterns in _HEADLINES.items():
-        found = _first(patterns, [c for c in clauses if _HEADLINE_WORDS[key] in c])
+        found = _first(patterns, clauses, _HEADLINE_WORDS[key])
         if found is not None:
             _put(key, found, values, from_prose, warnings, tabled)
     if rows:

@@ -22,11 +22,16 @@ def runs(value: str) -> list[str]:
     return _RUN.findall(value.casefold())
 
 
+def pairs(run: str) -> list[str]:
+    """The overlapping character pairs of a run (none for a single character)."""
+    return list(map(operator.add, run, run[1:]))  # in C: this runs once per character
+
+
 def index_tokens(value: str | None) -> str:
     """The text as the index sees it: pairs of each run, then the run's last character."""
     out: list[str] = []
     for run in runs(value or ""):
-        out.extend(map(operator.add, run, run[1:]))  # in C: this runs once per character
+        out.extend(pairs(run))
         out.append(run[-1])
     return " ".join(out)
 
@@ -35,7 +40,7 @@ def index_lexemes(value: str | None) -> set[str]:
     """Distinct pairs and characters: what a PostgreSQL index needs to find candidates."""
     out: set[str] = set()
     for run in runs(value or ""):
-        out.update(map(operator.add, run, run[1:]))
+        out.update(pairs(run))
         out.update(run)
     return out
 
