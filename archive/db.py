@@ -122,6 +122,50 @@ def open_archive(url: str) -> Engine:
     return engine
 
 
+def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def open_read_only(url: str) -> Engine:
+    """An engine that cannot write, for ``gongkai serve``: SQLite opened with ``mode=ro`` (and
+    ``query_only``), PostgreSQL sessions with ``default_transaction_read_only``, so no code path
+    of a web request can change the archive whatever it asks. A missing database or one whose
+    schema is behind is an error, never created or upgraded here."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ArchiveError(f"archive url {url!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or not Path(database).expanduser().is_file():
+            raise ArchiveError(f"no archive at {_safe(url)}: run `gongkai crawl` first, or "
+                               "pass --db with the archive's URL")
+        path = Path(database).expanduser().resolve()
+        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+        event.listen(engine, "connect", _sqlite_read_only)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    else:
+        try:
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args={
+                "options": "-c default_transaction_read_only=on"})
+        except (ArgumentError, ModuleNotFoundError) as exc:
+            raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
+    try:
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise ArchiveError(f"cannot open archive {_safe(url)}: "
+                           f"{getattr(exc, 'orig', None) or exc}") from exc
+    if revision != head_revision():
+        raise ArchiveError(f"archive {_safe(url)} is at schema {revision or 'none'}, this "
+                           f"gongkai needs {head_revision()}: run `gongkai crawl` or "
+                           "`gongkai reparse` once to upgrade it")
+    return engine
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -33,6 +33,8 @@ class VersionDiff:
 
     #: the same change marked inside the paragraphs (``行政复议[-8-]{+9+}件``)
     word_diff: str = ""
+    #: the same change as two columns, for the web view
+    rows: list[Row] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The ``diff --json`` object of the interface, plus ``word_diff``."""
@@ -55,20 +57,74 @@ def paragraph_diff(old: str, new: str, *, context: int = 1, labels: tuple[str, s
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[A-Za-z]+|\s+|.", re.S)
 
 
+def changes(old: str, new: str) -> list[tuple[str, str]]:
+    """One paragraph's edit as runs of ``("=", same)``, ``("-", removed)``, ``("+", added)``:
+    what both the ``[-…-]{+…+}`` text and the web view's highlighting are drawn from."""
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    runs: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            runs.append(("=", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            runs.append(("-", "".join(a[i1:i2])))
+        if j2 > j1:
+            runs.append(("+", "".join(b[j1:j2])))
+    return runs
+
+
 def mark_changes(old: str, new: str) -> str:
     """One paragraph with what was removed as ``[-…-]`` and what was added as ``{+…+}``, in
     the manner of ``git diff --word-diff=plain``."""
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    out: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.append("".join(a[i1:i2]))
-            continue
-        if i2 > i1:
-            out.append("[-" + "".join(a[i1:i2]) + "-]")
-        if j2 > j1:
-            out.append("{+" + "".join(b[j1:j2]) + "+}")
-    return "".join(out)
+    return "".join(text if op == "=" else f"[{op}{text}{op}]" if op == "-" else f"{{+{text}+}}"
+                   for op, text in changes(old, new))
+
+
+@dataclass(slots=True)
+class Row:
+    """One line of a side-by-side diff: a paragraph of the old version beside its
+    counterpart in the new one (either may be None), each as runs of :func:`changes`.
+    ``kind`` is equal, changed, removed, added, or skip (unchanged paragraphs left out)."""
+
+    kind: str
+    left_number: int | None = None
+    left: list[tuple[str, str]] = field(default_factory=list)
+    right_number: int | None = None
+    right: list[tuple[str, str]] = field(default_factory=list)
+    skipped: int = 0
+
+
+def side_by_side(old: str, new: str, *, context: int = 1) -> list[Row]:
+    """The rows of :func:`word_diff`'s hunks, for two columns: a changed paragraph's removed
+    runs on the left, its added runs on the right, so a 133 → 135 in a long paragraph is two
+    highlighted numbers, not two paragraphs to compare by eye."""
+    a = old.split("\n\n") if old else []
+    b = new.split("\n\n") if new else []
+    rows: list[Row] = []
+    shown_to = 0
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        if group[0][3] > shown_to:
+            rows.append(Row("skip", skipped=group[0][3] - shown_to))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows.extend(Row("equal", i + 1, [("=", a[i])], j + 1, [("=", b[j])])
+                            for i, j in zip(range(i1, i2), range(j1, j2), strict=True))
+                continue
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                if i < i2 and j < j2:
+                    runs = changes(a[i], b[j])
+                    rows.append(Row("changed", i + 1, [r for r in runs if r[0] != "+"],
+                                    j + 1, [r for r in runs if r[0] != "-"]))
+                elif i < i2:
+                    rows.append(Row("removed", i + 1, [("-", a[i])]))
+                else:
+                    rows.append(Row("added", None, [], j + 1, [("+", b[j])]))
+        shown_to = group[-1][4]
+    if rows and shown_to < len(b):
+        rows.append(Row("skip", skipped=len(b) - shown_to))
+    return rows
 
 
 def word_diff(old: str, new: str, *, context: int = 1) -> str:
@@ -125,6 +181,7 @@ def diff_versions(engine: Engine, url: str, from_version: int | None = None,
             diff=paragraph_diff(old.text if old else "", new.text,
                                 labels=(f"v{from_n}", f"v{to_n}")),
             word_diff=word_diff(old.text if old else "", new.text),
+            rows=side_by_side(old.text if old else "", new.text),
             metrics_changed=metric_changes(old.metrics if old else {}, new.metrics),
             title=new.title, returns_to=versions[to_n].returns_to,
         )

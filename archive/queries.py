@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gongkai.archive.exceptions import NotArchived
-from gongkai.archive.models import Derivation, Fetch, Page, Run, Version
+from gongkai.archive.models import Derivation, Event, Fetch, Page, Run, Source, Version
 
 
 def iso(value: datetime | None) -> str | None:
@@ -146,3 +146,55 @@ def source_runs(engine: Engine, source_ids: list[str]) -> dict[str, dict[str, An
                 "empty_runs": len(recent) == 3 and not any(recent), "archived": archived,
             }
     return out
+
+
+def page_url(engine: Engine, page_id: int) -> str:
+    """The URL of page ``page_id``: the web view names reports by id, the library by URL."""
+    with Session(engine) as s:
+        url = s.scalar(select(Page.url).where(Page.id == page_id))
+    if url is None:
+        raise NotArchived(f"no archived page with id {page_id}")
+    return url
+
+
+def page_id(engine: Engine, url: str) -> int:
+    with Session(engine) as s:
+        return _page_id(s, url)
+
+
+#: the kinds of event a watcher can follow
+EVENT_KINDS = ("new", "changed", "reverted", "gone", "crawl_failed", "missing_report")
+
+
+def recent_events(engine: Engine, *, source: str | None = None, region: str | None = None,
+                  kind: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest events first, with the page's title as its current reading gives it: what
+    the home page lists and the Atom feed carries."""
+    query = (select(Event, Page.url, Source.region, Derivation.title)
+             .outerjoin(Page, Page.id == Event.page_id)
+             .outerjoin(Source, Source.id == Event.source_id)
+             .outerjoin(Version, (Version.page_id == Event.page_id)
+                        & (Version.number == func.coalesce(Event.version_to,
+                                                           Event.version_from)))
+             .outerjoin(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
+             .order_by(Event.id.desc()).limit(limit))
+    if source is not None:
+        query = query.where(Event.source_id == source)
+    if region is not None:
+        query = query.where(func.substr(func.coalesce(Source.region, ""), 1, len(region))
+                            == region)
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    with Session(engine) as s:
+        return [{"id": e.id, "kind": e.kind, "source": e.source_id, "region": region_,
+                 "page_id": e.page_id, "url": url, "title": title,
+                 "version_from": e.version_from, "version_to": e.version_to, "year": e.year,
+                 "created": iso(e.created)}
+                for e, url, region_, title in s.execute(query)]
+
+
+def sources(engine: Engine) -> list[dict[str, Any]]:
+    """Every source the archive knows, with its name and region."""
+    with Session(engine) as s:
+        return [{"id": src.id, "name": src.name, "region": src.region}
+                for src in s.scalars(select(Source).order_by(Source.id))]

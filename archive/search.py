@@ -257,6 +257,8 @@ class Hit:
     version: int
     parser_version: str
     snippet: Snippet
+    #: the page's id, which the web view's report URLs carry
+    page_id: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {"url": self.url, "title": self.title, "region": self.region, "year": self.year,
@@ -318,7 +320,7 @@ def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: in
         if term in plan.rechecked:
             where.append(f"({plan.position}(lower(d.text), :t{i}) > 0 "
                          f"OR {plan.position}(lower(COALESCE(d.title, '')), :t{i}) > 0)")
-    select_ = (f"SELECT d.id AS id, p.url AS url, p.source_id AS source, "
+    select_ = (f"SELECT d.id AS id, p.id AS page_id, p.url AS url, p.source_id AS source, "
                f"COALESCE(s.region, d.region) AS region, d.year AS year, d.title AS title, "
                f"d.published AS published, v.number AS version, "
                f"d.parser_version AS parser_version "
@@ -349,7 +351,7 @@ def query(conn: Connection, q: str, filters: Filters | None = None, *, limit: in
                                     f"({', '.join(str(r['id']) for r in rows) or 'NULL'})")).all())
     return [Hit(url=r["url"], title=r["title"], source=r["source"], region=r["region"],
                 year=r["year"], published=r["published"], version=r["version"],
-                parser_version=r["parser_version"],
+                parser_version=r["parser_version"], page_id=r["page_id"],
                 snippet=snippet(bodies.get(r["id"], ""), terms))
             for r in rows]
 

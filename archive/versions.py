@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gongkai.archive.content import read_blob
 from gongkai.archive.derive import parse_object
 from gongkai.archive.exceptions import NotArchived, QueryError
-from gongkai.archive.models import Blob, Derivation, Metric, Page, Version
+from gongkai.archive.models import Blob, Derivation, Metric, Page, Source, Version
 from gongkai.archive.queries import iso
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -181,3 +181,46 @@ def number_of(value: float | None) -> int | float | None:
     if value is None:
         return None
     return int(value) if float(value).is_integer() else value
+
+
+#: a year in a title: the part that differs between one publisher's reports of two years
+_YEAR_IN_TITLE = re.compile(r"(19|20)\d{2}\s*年?度?")
+
+
+def series_name(title: str | None, fallback: str) -> str:
+    """What one publisher's reports share across years: the title without its year
+    (郴州市人民政府{年}政府信息公开工作年度报告), so a chart draws one line per publisher even
+    where a source (a county site) holds many departments' reports."""
+    if not title:
+        return fallback
+    return _YEAR_IN_TITLE.sub("…", title).strip() or fallback
+
+
+def metric_values(engine: Engine, key: str, *, source: str | None = None,
+                  region: str | None = None, year: int | None = None,
+                  limit: int = 5000) -> list[dict[str, Any]]:
+    """The value of ``key`` in the current version of every report matching the filters, read
+    by the current parser: the data behind a chart across years or across regions."""
+    query = (select(Page.id, Page.url, Page.source_id, Source.region, Derivation.region,
+                    Derivation.year, Derivation.title, Metric.value, Metric.unit,
+                    Metric.from_prose)
+             .join(Version, (Version.page_id == Page.id)
+                   & (Version.number == Page.current_version))
+             .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
+             .join(Metric, (Metric.derivation_id == Derivation.id) & (Metric.key == key))
+             .outerjoin(Source, Source.id == Page.source_id)
+             .where(Derivation.year.is_not(None))
+             .order_by(Derivation.year, Page.source_id, Page.url).limit(limit))
+    if source is not None:
+        query = query.where(Page.source_id == source)
+    if region is not None:
+        query = query.where(func.substr(func.coalesce(Source.region, Derivation.region, ""),
+                                        1, len(region)) == region)
+    if year is not None:
+        query = query.where(Derivation.year == year)
+    with Session(engine) as s:
+        return [{"page_id": r[0], "url": r[1], "source": r[2], "region": r[3] or r[4],
+                 "year": r[5], "title": r[6], "series": series_name(r[6], r[1]),
+                 "key": key, "value": number_of(r[7]), "unit": r[8],
+                 "from_prose": bool(r[9])}
+                for r in s.execute(query)]

@@ -397,6 +397,30 @@ def reparse(force: bool, config: Config) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the view is read-only, but exposing it is your call.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@config_options
+def serve(host: str, port: int, config: Config) -> None:
+    """A read-only web view of the archive: search, reports and their versions, side-by-side
+    diffs, charts of one statistic, an Atom feed of changes and a JSON API (/openapi.json).
+
+    Example: gongkai serve --port 8000
+    """
+    import uvicorn
+
+    from gongkai.archive.db import open_read_only
+    from gongkai.crawler.status import status as source_status
+    from gongkai.web.app import create_app
+
+    engine = open_read_only(config.archive_url)
+    app = create_app(engine, status=lambda e: source_status(config, e),
+                     levels={s.id: s.level for s in config.sources})
+    click.echo(f"gongkai serve: http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+@main.command()
 @click.option("--workdir", type=click.Path(file_okay=False), default="demo-output",
               show_default=True, help="Where the demo writes its config and archive.")
 @click.option("--port", type=int, default=0, help="Port for the sample site (default: any).")
