@@ -16,5 +16,5 @@ for _ in $(seq 30); do
   pg_isready -q -h 127.0.0.1 && break
   sleep 1
 done
-su postgres -c "psql -q -c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='gongkai') THEN CREATE ROLE gongkai LOGIN PASSWORD 'gongkai' CREATEDB; END IF; END \\\$\\\$;\"" >&2
+su postgres -c "psql -q -c \"DO \\\$\\\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname='gongkai') THEN CREATE ROLE gongkai LOGIN PASSWORD 'gongkai' CREATEDB CREATEROLE; END IF; ALTER ROLE gongkai CREATEROLE; END \\\$\\\$;\"" >&2
 echo "postgresql+psycopg://gongkai:gongkai@127.0.0.1:5432/postgres"

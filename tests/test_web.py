@@ -211,10 +211,13 @@ def test_bad_parameters_get_a_message_never_a_500(client: httpx.Client, url: str
 
 def test_server_cannot_write_the_archive(web: Served):
     engine = open_read_only(web.db)
-    with pytest.raises(DBAPIError), engine.begin() as conn:
-        conn.execute(text("DELETE FROM event"))
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM event")).scalar_one() > 0
+    try:
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text("DELETE FROM event"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM event")).scalar_one() > 0
+    finally:
+        engine.dispose()
 
 
 def test_serve_refuses_a_missing_archive_and_creates_nothing(tmp_path: Path):

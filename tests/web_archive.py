@@ -4,15 +4,20 @@ browser)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import build_demo_site
@@ -53,6 +58,33 @@ def _hostile_page() -> bytes:
 
 
 @contextmanager
+def read_only_role(db: str) -> Iterator[str]:
+    """A PostgreSQL login that may only read the archive, as docs/serve.md tells operators to
+    create for ``gongkai serve``; yields the URL that logs in as it."""
+    if not db.startswith("postgresql"):
+        yield db
+        return
+    engine = create_engine(db, isolation_level="AUTOCOMMIT")
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    database = make_url(db).database
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'reader'"))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {role}'))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+    try:
+        yield make_url(db).set(username=role, password="reader").render_as_string(
+            hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+            conn.execute(text(f"REVOKE USAGE ON SCHEMA public FROM {role}"))
+            conn.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM {role}'))
+            conn.execute(text(f"DROP ROLE {role}"))
+        engine.dispose()
+
+
+@contextmanager
 def served_archive(tmp: Path, db: str) -> Iterator[Served]:
     """Crawl the sample site twice (a figure revised in between) into ``db``, then run
     ``gongkai serve`` over it until the block ends."""
@@ -66,9 +98,18 @@ def served_archive(tmp: Path, db: str) -> Iterator[Served]:
         site.change_number(revised, "213", "215")
         crawl(config)
         site_base = server.base_url
+    with read_only_role(db) as serve_db:
+        yield from _serving(config, serve_db, site_base + revised, site_base + hostile,
+                            site_base)
+
+
+def _serving(config: Path, serve_db: str, revised: str, hostile: str,
+             site_base: str) -> Iterator[Served]:
     port = _free_port()
+    # the URL by environment, not on the command line where `ps` shows its password
     proc = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "--config",
                              str(config), "serve", "--port", str(port)],
+                            env={**os.environ, "GONGKAI_DB": serve_db},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -82,7 +123,7 @@ def served_archive(tmp: Path, db: str) -> Iterator[Served]:
                     raise RuntimeError(f"gongkai serve did not start: {proc.stderr.read()}")\
                         from None
                 time.sleep(0.2)
-        yield Served(base, config, db, site_base + revised, site_base + hostile, site_base)
+        yield Served(base, config, serve_db, revised, hostile, site_base)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
