@@ -392,7 +392,7 @@ def interpolated(value: str) -> str:
 
 def test_compose_file_runs_postgres_and_the_scheduler():
     data = compose()
-    assert set(data["services"]) == {"db", "scheduler"}
+    assert set(data["services"]) == {"db", "scheduler", "web"}
     db, scheduler = data["services"]["db"], data["services"]["scheduler"]
 
     assert db["image"] == "postgres:15"
@@ -427,6 +427,80 @@ def test_compose_file_runs_postgres_and_the_scheduler():
     (mount,) = [v for v in scheduler["volumes"] if v["target"] == env["GONGKAI_CONFIG"]]
     assert mount["type"] == "bind" and mount["read_only"] is True
     assert mount["source"] == "./gongkai.toml"
+
+
+def test_compose_web_service_reads_as_the_read_only_role_on_loopback():
+    data = compose()
+    web, db, scheduler = (data["services"][k] for k in ("web", "db", "scheduler"))
+    assert web["image"] == scheduler["image"]
+    assert web["command"][0] == "serve"
+    assert all(port.startswith("127.0.0.1:") for port in web["ports"])
+    url = make_url(interpolated(web["environment"]["GONGKAI_DB"]))
+    assert url.username == "gongkai_reader" and url.host == "db"
+    assert url.password == "value-of-READER_PASSWORD"
+    assert re.fullmatch(r"\$\{READER_PASSWORD(:\?[^}]*)?\}", db["environment"]["READER_PASSWORD"])
+    (initdb,) = [v for v in db["volumes"] if isinstance(v, dict)]
+    assert initdb["target"] == "/docker-entrypoint-initdb.d" and initdb["read_only"] is True
+    script = (COMPOSE.parent / initdb["source"] / "10-reader.sh").read_text(encoding="utf-8")
+    assert "CREATE ROLE gongkai_reader" in script and "default_transaction_read_only" in script
+    assert "GRANT SELECT" in script and not re.search(r"GRANT (INSERT|UPDATE|DELETE|ALL)", script)
+
+
+def test_reader_role_script_gives_a_role_that_can_read_and_cannot_write(tmp_path: Path):
+    """deploy/initdb/10-reader.sh run for real, its SQL against a real PostgreSQL archive."""
+    script = (DEPLOY / "initdb" / "10-reader.sh").read_text(encoding="utf-8")
+    sql = script.split("<<SQL\n", 1)[1].split("\nSQL", 1)[0]
+    for url in _postgres_url():
+        engine = open_archive(url)
+        owner = make_url(url)
+        role = "gongkai_reader"
+        sql_here = (sql.replace("${READER_PASSWORD}", "reader")
+                    .replace("${POSTGRES_DB}", owner.database)
+                    .replace("${POSTGRES_USER}", owner.username))
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            conn.commit()
+            for statement in sql_here.split(";"):
+                if statement.strip():
+                    conn.execute(text(statement))
+            conn.commit()
+            # a table created after the role: readable by default privileges
+            conn.execute(text("CREATE TABLE later_table (a int)"))
+            conn.commit()
+        reader = make_engine(owner.set(username=role, password="reader").render_as_string(
+            hide_password=False))
+        try:
+            with reader.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM page")).scalar_one() == 0
+                assert conn.execute(text("SELECT count(*) FROM later_table")).scalar_one() == 0
+            with pytest.raises(Exception, match="read-only|permission denied"), \
+                    reader.begin() as conn:
+                conn.execute(text("DELETE FROM page"))
+        finally:
+            reader.dispose()
+            with engine.connect() as conn:
+                conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+                conn.execute(text(f"REVOKE USAGE ON SCHEMA public FROM {role}"))
+                conn.execute(text(f'REVOKE CONNECT ON DATABASE "{owner.database}" FROM {role}'))
+                conn.execute(text(f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner.username} IN SCHEMA "
+                                  f"public REVOKE SELECT ON TABLES FROM {role}"))
+                conn.execute(text(f"DROP ROLE {role}"))
+                conn.commit()
+            engine.dispose()
+
+
+def test_serve_unit_runs_the_read_only_view_on_loopback():
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(DEPLOY / "gongkai-serve.service", encoding="utf-8")
+    service = unit["Service"]
+    argv = shlex.split(service["ExecStart"])
+    assert Path(argv[0]).name == "gongkai" and argv[1] == "serve"
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    assert cli(*argv[1:], "--help").returncode == 0
+    assert service["User"] == "gongkai" and service["NoNewPrivileges"] == "yes"
+    assert service["ProtectSystem"] == "strict"
+    assert {"1", "2"} <= set(service["RestartPreventExitStatus"].split())
 
 
 def test_compose_config_validates_when_docker_compose_is_available(tmp_path: Path):
