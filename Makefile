@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python -m bench.crawl_bench
 	$(BIN)/python -m bench.scheduler_bench
 	$(BIN)/python -m bench.research_bench
+	$(BIN)/python -m bench.web_bench
 
 clean:
 	rm -rf $(VENV) demo-output bench/out

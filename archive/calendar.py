@@ -7,11 +7,13 @@ governments by 31 March, for the previous year. A report first archived after th
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, Select, select
 from sqlalchemy.orm import Session
 
 from gongkai.archive.db import writer
@@ -39,15 +41,23 @@ class Entry:
 
 
 def entry(s: Session, source_id: str, year: int, level: str, today: date) -> Entry:
+    return _entry(source_id, year, level, today, s.execute(_reports(year).where(
+        Page.source_id == source_id)).all())
+
+
+def _reports(year: int) -> Select[Any]:
+    return (select(Page.source_id, Page.url, Derivation.published, Version.first_seen)
+            .join(Version, Version.page_id == Page.id)
+            .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
+            .where(Derivation.year == year))
+
+
+def _entry(source_id: str, year: int, level: str, today: date, rows: Sequence[Row[Any]]
+           ) -> Entry:
     due = deadline(year, level)
     found: tuple[str, datetime] | None = None
-    rows = s.execute(select(Page.url, Derivation.published, Version.first_seen)
-                     .join(Version, Version.page_id == Page.id)
-                     .join(Derivation, (Derivation.version_id == Version.id)
-                           & Derivation.current)
-                     .where(Page.source_id == source_id, Derivation.year == year)).all()
     published: dict[str, str] = {}
-    for url, stated, first_seen in rows:
+    for _, url, stated, first_seen in rows:
         if found is None or first_seen < found[1]:
             found = (url, first_seen)
             if stated:
@@ -62,9 +72,14 @@ def entry(s: Session, source_id: str, year: int, level: str, today: date) -> Ent
 
 def calendar(engine: Engine, sources: list[tuple[str, str]], year: int,
              today: date | None = None) -> list[Entry]:
+    """One entry per source, from one query for the year's reports of all of them."""
     today = today or datetime.now(UTC).date()
+    by_source: dict[str, list[Row[Any]]] = defaultdict(list)
     with Session(engine) as s:
-        return [entry(s, source_id, year, level, today) for source_id, level in sources]
+        for row in s.execute(_reports(year)):
+            by_source[row[0]].append(row)
+    return [_entry(source_id, year, level, today, by_source.get(source_id, []))
+            for source_id, level in sources]
 
 
 def raise_missing(engine: Engine, source_id: str, level: str, today: date | None = None

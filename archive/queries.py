@@ -124,28 +124,47 @@ def _page_id(s: Session, url: str) -> int:
     return page_id
 
 
-def source_runs(engine: Engine, source_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Per source: its latest run, latest successful run and failure streak, for status."""
-    from gongkai.archive.store import failure_streak
+def _pairs(result: Any) -> dict[Any, Any]:
+    return {key: value for key, value in result}
 
-    out: dict[str, dict[str, Any]] = {}
+
+def source_runs(engine: Engine, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Per source: its latest run, latest successful run and failure streak, for status. A
+    handful of grouped queries whatever the number of sources: a national archive has
+    thousands, and the web view's home page asks on every visit."""
+    finished_bad = ("failed", "timeout")
     with Session(engine) as s:
-        for source_id in source_ids:
-            last = s.scalar(select(Run).where(Run.source_id == source_id)
-                            .order_by(Run.id.desc()).limit(1))
-            success = s.scalar(select(Run).where(Run.source_id == source_id,
-                                                 Run.outcome == "ok")
-                               .order_by(Run.id.desc()).limit(1))
-            recent = list(s.scalars(select(Run.pages).where(
-                Run.source_id == source_id, Run.outcome == "ok")
-                .order_by(Run.id.desc()).limit(3)))
-            archived = s.scalar(select(func.count()).select_from(Page).where(
-                Page.source_id == source_id, Page.current_version.is_not(None))) or 0
-            out[source_id] = {
-                "last": last, "last_success": success, "streak": failure_streak(s, source_id),
-                "empty_runs": len(recent) == 3 and not any(recent), "archived": archived,
-            }
-    return out
+        last = _pairs(s.execute(select(Run.source_id, func.max(Run.id)).group_by(Run.source_id)))
+        ok = _pairs(s.execute(select(Run.source_id, func.max(Run.id))
+                            .where(Run.outcome == "ok").group_by(Run.source_id)))
+        wanted = {*last.values(), *ok.values()}
+        runs = {r.id: r for r in s.scalars(select(Run).where(Run.id.in_(wanted)))} \
+            if wanted else {}
+        # a failure streak: failed runs after the last finished run that did not fail (a run
+        # interrupted by a shutdown says nothing either way)
+        good = (select(Run.source_id, func.max(Run.id).label("id"))
+                .where(Run.outcome.not_in((*finished_bad, "running", "interrupted")))
+                .group_by(Run.source_id).subquery())
+        streaks = _pairs(s.execute(
+            select(Run.source_id, func.count())
+            .outerjoin(good, good.c.source_id == Run.source_id)
+            .where(Run.outcome.in_(finished_bad), Run.id > func.coalesce(good.c.id, 0))
+            .group_by(Run.source_id)))
+        recent = (select(Run.source_id, Run.pages, func.row_number().over(
+            partition_by=Run.source_id, order_by=Run.id.desc()).label("n"))
+            .where(Run.outcome == "ok").subquery())
+        empty = {source for source, count, pages in s.execute(
+            select(recent.c.source_id, func.count(), func.sum(recent.c.pages))
+            .where(recent.c.n <= 3).group_by(recent.c.source_id)) if count == 3 and not pages}
+        archived = _pairs(s.execute(select(Page.source_id, func.count())
+                                  .where(Page.current_version.is_not(None))
+                                  .group_by(Page.source_id)))
+    return {source_id: {"last": runs.get(last.get(source_id, -1)),
+                        "last_success": runs.get(ok.get(source_id, -1)),
+                        "streak": streaks.get(source_id, 0),
+                        "empty_runs": source_id in empty,
+                        "archived": archived.get(source_id, 0)}
+            for source_id in source_ids}
 
 
 def page_url(engine: Engine, page_id: int) -> str:
@@ -198,3 +217,42 @@ def sources(engine: Engine) -> list[dict[str, Any]]:
     with Session(engine) as s:
         return [{"id": src.id, "name": src.name, "region": src.region}
                 for src in s.scalars(select(Source).order_by(Source.id))]
+
+
+#: failed runs in a row that flag a source as failing
+FAILING_STREAK = 2
+
+
+def source_status(engine: Engine, source_ids: list[str],
+                  planned: dict[str, datetime | None] | None = None) -> list[dict[str, Any]]:
+    """The rows of ``gongkai status`` and the web view's home page: per source, last run,
+    last success, next run (from ``planned``), outcome, counts and flags."""
+    runs = source_runs(engine, source_ids)
+    planned = planned or {}
+    rows = []
+    for source_id in source_ids:
+        info = runs[source_id]
+        last = info["last"]
+        flags = []
+        if last is None:
+            flags.append("never_crawled")
+        if info["streak"] >= FAILING_STREAK:
+            flags.append("failing")
+        if info["empty_runs"] or (last is not None and last.outcome == "ok"
+                                  and info["archived"] == 0):
+            flags.append("found_nothing")
+        rows.append({
+            "source": source_id,
+            "last_run": iso(last.started_at) if last else None,
+            "last_success": iso(info["last_success"].finished_at) if info["last_success"]
+            else None,
+            "next_run": iso(planned.get(source_id)),
+            "outcome": last.outcome if last else None,
+            "pages": last.pages if last else 0,
+            "new_versions": last.new_versions if last else 0,
+            "unchanged": last.unchanged if last else 0,
+            "gone": last.gone if last else 0,
+            "failed": last.failed if last else 0,
+            "flags": flags,
+        })
+    return rows

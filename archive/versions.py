@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from gongkai.archive.content import read_blob
 from gongkai.archive.derive import parse_object
 from gongkai.archive.exceptions import NotArchived, QueryError
-from gongkai.archive.models import Blob, Derivation, Metric, Page, Source, Version
+from gongkai.archive.models import Blob, Derivation, Metric, Page, Version
 from gongkai.archive.queries import iso
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -200,27 +200,38 @@ def metric_values(engine: Engine, key: str, *, source: str | None = None,
                   region: str | None = None, year: int | None = None,
                   limit: int = 5000) -> list[dict[str, Any]]:
     """The value of ``key`` in the current version of every report matching the filters, read
-    by the current parser: the data behind a chart across years or across regions."""
-    query = (select(Page.id, Page.url, Page.source_id, Source.region, Derivation.region,
-                    Derivation.year, Derivation.title, Metric.value, Metric.unit,
-                    Metric.from_prose)
-             .join(Version, (Version.page_id == Page.id)
-                   & (Version.number == Page.current_version))
-             .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
-             .join(Metric, (Metric.derivation_id == Derivation.id) & (Metric.key == key))
-             .outerjoin(Source, Source.id == Page.source_id)
-             .where(Derivation.year.is_not(None))
-             .order_by(Derivation.year, Page.source_id, Page.url).limit(limit))
+    by the current parser: the data behind a chart across years or across regions.
+
+    With a source or region the query is driven from the source table (on SQLite a CROSS JOIN
+    fixes that order): left to itself the planner starts from every derivation stating the
+    key, 50,000 lookups where a province needs 1,200."""
+    params: dict[str, Any] = {"key": key, "limit": limit}
+    where = ["d.year IS NOT NULL"]
     if source is not None:
-        query = query.where(Page.source_id == source)
+        where.append("p.source_id = :source")
+        params["source"] = source
     if region is not None:
-        query = query.where(func.substr(func.coalesce(Source.region, Derivation.region, ""),
-                                        1, len(region)) == region)
+        # the first term only narrows the sources early (SQLite tests a term at the first
+        # table it can); the second is the rule search and export filter by
+        where.append("(s.region IS NULL OR substr(s.region, 1, :region_len) = :region)")
+        where.append("substr(COALESCE(s.region, d.region, ''), 1, :region_len) = :region")
+        params["region"], params["region_len"] = region, len(region)
     if year is not None:
-        query = query.where(Derivation.year == year)
-    with Session(engine) as s:
-        return [{"page_id": r[0], "url": r[1], "source": r[2], "region": r[3] or r[4],
-                 "year": r[5], "title": r[6], "series": series_name(r[6], r[1]),
-                 "key": key, "value": number_of(r[7]), "unit": r[8],
-                 "from_prose": bool(r[9])}
-                for r in s.execute(query)]
+        where.append("d.year = :year")
+        params["year"] = year
+    narrow = source is not None or region is not None
+    join = "CROSS JOIN" if narrow and engine.dialect.name == "sqlite" else "JOIN"
+    source_join = (f"source s {join} page p ON p.source_id = s.id" if narrow else
+                   "page p LEFT JOIN source s ON s.id = p.source_id")
+    sql = (f"SELECT p.id, p.url, p.source_id, s.region, d.region, d.year, d.title, m.value, "
+           f"m.unit, m.from_prose FROM {source_join} "
+           f"{join} version v ON v.page_id = p.id AND v.number = p.current_version "
+           f"{join} derivation d ON d.version_id = v.id AND d.current "
+           f"{join} metric m ON m.derivation_id = d.id AND m.key = :key "
+           f"WHERE {' AND '.join(where)} ORDER BY d.year, p.source_id, p.url LIMIT :limit")
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), params).all()
+    return [{"page_id": r[0], "url": r[1], "source": r[2], "region": r[3] or r[4],
+             "year": r[5], "title": r[6], "series": series_name(r[6], r[1]),
+             "key": key, "value": number_of(r[7]), "unit": r[8], "from_prose": bool(r[9])}
+            for r in rows]

@@ -414,7 +414,9 @@ def serve(host: str, port: int, config: Config) -> None:
     from gongkai.web.app import create_app
 
     engine = open_read_only(config.archive_url)
-    app = create_app(engine, status=lambda e: source_status(config, e),
+    # the configured sources, or, without a config that names any, every source archived
+    app = create_app(engine, status=(lambda e: source_status(config, e))
+                     if config.sources else None,
                      levels={s.id: s.level for s in config.sources})
     click.echo(f"gongkai serve: http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

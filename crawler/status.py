@@ -9,12 +9,9 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Engine, inspect
 
-from gongkai.archive.queries import iso, source_runs
+from gongkai.archive.queries import source_status
 from gongkai.crawler.config import Config
 from gongkai.crawler.scheduler import JOB_PREFIX, next_runs
-
-#: failed runs in a row that flag a source as failing
-FAILING_STREAK = 2
 
 
 def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
@@ -30,33 +27,5 @@ def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
 
 
 def status(config: Config, engine: Engine) -> list[dict[str, Any]]:
-    ids = [s.id for s in config.sources]
-    runs = source_runs(engine, ids)
     planned = {**next_runs(config), **stored_next_runs(engine)}
-    rows = []
-    for source_id in ids:
-        info = runs[source_id]
-        last = info["last"]
-        flags = []
-        if last is None:
-            flags.append("never_crawled")
-        if info["streak"] >= FAILING_STREAK:
-            flags.append("failing")
-        if info["empty_runs"] or (last is not None and last.outcome == "ok"
-                                  and info["archived"] == 0):
-            flags.append("found_nothing")
-        rows.append({
-            "source": source_id,
-            "last_run": iso(last.started_at) if last else None,
-            "last_success": iso(info["last_success"].finished_at) if info["last_success"]
-            else None,
-            "next_run": iso(planned.get(source_id)),
-            "outcome": last.outcome if last else None,
-            "pages": last.pages if last else 0,
-            "new_versions": last.new_versions if last else 0,
-            "unchanged": last.unchanged if last else 0,
-            "gone": last.gone if last else 0,
-            "failed": last.failed if last else 0,
-            "flags": flags,
-        })
-    return rows
+    return source_status(engine, [s.id for s in config.sources], planned)

@@ -38,6 +38,8 @@ PAGE_SIZE = 20
 MAX_PAGE = 500
 #: rows an API call may ask for at once
 MAX_LIMIT = 100
+#: sources and missing reports the home page lists (the JSON API gives all)
+HOME_ROWS = 100
 #: characters of a report's text a page shows; archived text is bounded in every output
 MAX_TEXT = 200_000
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -105,17 +107,17 @@ def create_app(engine: Engine, *, status: StatusRows | None = None,
 
     # -- shared readers -------------------------------------------------------------------
 
-    def home_data() -> dict[str, Any]:
-        rows = status(engine) if status else [
-            {"source": s["id"], "outcome": None, "last_run": None, "flags": []}
-            for s in queries.sources(engine)]
+    def home_data(*, limit: int | None = HOME_ROWS) -> dict[str, Any]:
+        known = levels or {s["id"]: "government" for s in queries.sources(engine)}
+        rows = status(engine) if status else queries.source_status(engine, sorted(known))
+        # what needs a look first: flagged sources, then the rest by id
+        rows.sort(key=lambda r: (not r["flags"], r["source"]))
         year = datetime.now(UTC).year - 1
-        known = levels if levels is not None else {
-            s["id"]: "government" for s in queries.sources(engine)}
-        entries = calendar(engine, sorted(known.items()), year)
-        return {"sources": rows, "changes": queries.recent_events(engine, limit=20),
-                "year": year,
-                "missing": [e.to_json() for e in entries if e.state in ("missing", "late")]}
+        missing = [e.to_json() for e in calendar(engine, sorted(known.items()), year)
+                   if e.state in ("missing", "late")]
+        return {"sources": rows[:limit], "sources_total": len(rows),
+                "changes": queries.recent_events(engine, limit=20), "year": year,
+                "missing": missing[:limit], "missing_total": len(missing)}
 
     def search_data(q: str, filters: search.Filters, page: int, limit: int) -> dict[str, Any]:
         with engine.connect() as conn:
@@ -243,7 +245,7 @@ def create_app(engine: Engine, *, status: StatusRows | None = None,
 
     @app.get("/api/sources", tags=["archive"], summary="Sources with their last run and flags")
     def api_sources() -> dict[str, Any]:
-        return home_data()
+        return home_data(limit=None)
 
     @app.get("/api/changes", tags=["archive"], summary="Latest events, newest first")
     def api_changes(source: Source = None, region: Region = None, event: EventKind = None,
