@@ -65,7 +65,7 @@ def test_home_shows_sources_changes_and_the_calendar(client: httpx.Client, web: 
     assert "缺失或逾期" in r.text
 
 
-def test_search_with_filters_paging_and_highlights(client: httpx.Client):
+def test_search_with_filters_paging_and_highlights(client: httpx.Client, web: Served):
     r = client.get("/search", params={"q": "复议"})
     assert r.status_code == 200
     hits = re.findall(r'class="hit-title" href="(/reports/\d+/versions/\d+)"', r.text)
@@ -82,6 +82,14 @@ def test_search_with_filters_paging_and_highlights(client: httpx.Client):
     assert "没有找到" in nowhere.text
     # traditional script finds simplified text, as in the CLI
     assert client.get("/api/search", params={"q": "復議"}).json()["hits"]
+    # older versions: the revised report's old figure is found only among all versions
+    now = client.get("/api/search", params={"q": "213件", "limit": 100}).json()["hits"]
+    assert web.revised not in {h["url"] for h in now}
+    old = client.get("/api/search", params={"q": "213件", "all_versions": "true",
+                                            "limit": 100}).json()["hits"]
+    assert [h["version"] for h in old if h["url"] == web.revised] == [1]
+    assert not client.get("/api/search", params={"q": "复议", "as_of": "2001-01-01"}
+                          ).json()["hits"]
 
 
 def test_report_page_metadata_statistics_versions_and_raw_bytes(client: httpx.Client,
@@ -148,6 +156,11 @@ def test_atom_feed_filters_by_event_and_source(client: httpx.Client, web: Served
     assert "/diff?from=1&to=2" in link
     none = ET.fromstring(client.get("/feed.atom", params={"source": "nosuch"}).content)
     assert none.findall(f"{ATOM}entry") == []
+    trs = ET.fromstring(client.get("/feed.atom", params={"region": "示例省trs"}).content)
+    assert 0 < len(trs.findall(f"{ATOM}entry")) < len(entries)
+    by_source = ET.fromstring(client.get("/feed.atom", params={"source": "trs"}).content)
+    assert ([e.find(f"{ATOM}id").text for e in by_source.findall(f"{ATOM}entry")]
+            == [e.find(f"{ATOM}id").text for e in trs.findall(f"{ATOM}entry")])
 
 
 def test_openapi_document_describes_the_json_api(client: httpx.Client):

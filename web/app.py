@@ -158,16 +158,19 @@ def create_app(engine: Engine, *, status: StatusRows | None = None,
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search_page(request: Request, q: Q = "", source: Source = None, region: Region = None,
                     year: Year = None, since: Day = None, until: Day = None,
-                    template: Template = None, kind: Kind = None,
-                    page: PageNo = 1) -> Response:
-        filters = _filters(source, region, year, since, until, template, kind)
+                    template: Template = None, kind: Kind = None, as_of: Day = None,
+                    all_versions: bool = False, page: PageNo = 1) -> Response:
+        filters = _filters(source, region, year, since, until, template, kind, as_of,
+                           all_versions)
         context: dict[str, Any] = {"q": q, "filters": filters, "page": page, "hits": [],
                                    "more": False}
         if q.strip():
             context |= search_data(q, filters, page, PAGE_SIZE)
         args = {k: v for k, v in {"q": q, "source": source, "region": region, "year": year,
                                    "since": since, "until": until, "template": template,
-                                   "kind": kind}.items() if v not in (None, "")}
+                                   "kind": kind, "as_of": as_of,
+                                   "all_versions": "true" if all_versions else None,
+                                   }.items() if v not in (None, "")}
         context["args"] = args
         return templates.TemplateResponse(request, "search.html", context)
 
@@ -257,9 +260,10 @@ def create_app(engine: Engine, *, status: StatusRows | None = None,
     def api_search(q: Annotated[str, Query(min_length=1, max_length=200)],
                    source: Source = None, region: Region = None, year: Year = None,
                    since: Day = None, until: Day = None, template: Template = None,
-                   kind: Kind = None, page: PageNo = 1,
-                   limit: Limit = PAGE_SIZE) -> dict[str, Any]:
-        filters = _filters(source, region, year, since, until, template, kind)
+                   kind: Kind = None, as_of: Day = None, all_versions: bool = False,
+                   page: PageNo = 1, limit: Limit = PAGE_SIZE) -> dict[str, Any]:
+        filters = _filters(source, region, year, since, until, template, kind, as_of,
+                           all_versions)
         return search_data(q, filters, page, limit)
 
     @app.get("/api/reports/{page_id}", tags=["research"],
@@ -308,12 +312,15 @@ EventKind = Annotated[str | None, Query(pattern="^(" + "|".join(queries.EVENT_KI
 
 
 def _filters(source: str | None, region: str | None, year: int | None, since: str | None,
-             until: str | None, template: str | None, kind: str | None) -> search.Filters:
-    for value, option in ((since, "since"), (until, "until")):
+             until: str | None, template: str | None, kind: str | None,
+             as_of: str | None = None, all_versions: bool = False) -> search.Filters:
+    for value, option in ((since, "since"), (until, "until"), (as_of, "as_of")):
         if value is not None:
             versions.parse_day(value, option)
-    return search.Filters(source=source, region=region or None, year=year, since=since,
-                          until=until, template=template, kind=kind)
+    return search.Filters(source=source or None, region=region or None, year=year,
+                          since=since, until=until, template=template, kind=kind,
+                          all_versions=all_versions,
+                          as_of=versions.parse_as_of(as_of) if as_of else None)
 
 
 def _extension(content_type: str | None) -> str:
