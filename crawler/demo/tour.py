@@ -90,5 +90,6 @@ def run_tour(workdir: Path, port: int = 0) -> int:
         pages = json.loads(_gongkai("pages", "--json", "--config", str(config)))
         click.echo(f"\nArchive: {workdir / 'gongkai.db'} ({len(pages)} pages). "
                    f"Try: gongkai pages --config {config}; gongkai export metrics --panel "
-                   f"--config {config}")
+                   f"--config {config}; or look: gongkai --config {config} serve "
+                   "(then open http://127.0.0.1:8000/)")
     return 0
