@@ -1,9 +1,9 @@
 """The full set of statistic keys the parser can emit, and the unit each value is printed in.
 
 Researchers need the list of keys before they see a report that states them, and
-``docs/metrics.md`` must document every one. The list is derived from the very tables
-:mod:`gongkai.parsers.metrics` matches labels against, so a key added there shows up here (and
-in the documentation test) without anyone remembering to copy it.
+``docs/metrics.md`` must document every one. The list is derived from the very tables the
+readers of :mod:`gongkai.parsers.metrics` match labels against, so a key added there shows up
+here (and in the documentation test) without anyone remembering to copy it.
 """
 
 from __future__ import annotations
@@ -11,16 +11,11 @@ from __future__ import annotations
 from functools import cache
 
 from gongkai.parsers.checks import COLUMNS
-from gongkai.parsers.metrics import (
-    _APPLICATION_ROWS,
-    _DEFAULT_SHAPE,
-    _PROACTIVE_DEFAULTS,
-    _PROACTIVE_ROWS,
-    _RULES_2008,
-    _SECTION_TOTALS,
-    MONEY_KEYS,
-    REVIEW_KEYS,
-)
+from gongkai.parsers.metrics.applications import APPLICATION_ROWS
+from gongkai.parsers.metrics.cells import MONEY_KEYS
+from gongkai.parsers.metrics.proactive import DEFAULT_SHAPE, PROACTIVE_DEFAULTS, PROACTIVE_ROWS
+from gongkai.parsers.metrics.review import REVIEW_KEYS
+from gongkai.parsers.metrics.table_2008 import RULES_2008, SECTION_TOTALS
 from gongkai.parsers.prose import PROSE_KEYS
 
 #: A ``本年增/减`` cell is split by ``_put_proactive``: ``12/3`` gives ``added`` and
@@ -65,8 +60,8 @@ _MONEY_UNIT = "万元"
 
 def _keys_2008() -> list[str]:
     """Rows of the 2008 statistics table; ``{s}`` rows exist once per section they allow."""
-    keys = list(_SECTION_TOTALS.values())
-    for where, _pattern, key in _RULES_2008:
+    keys = list(SECTION_TOTALS.values())
+    for where, _pattern, key in RULES_2008:
         if "{s}" in key:
             keys.extend(key.format(s=section) for section in (where or "").split("|"))
         else:
@@ -75,7 +70,7 @@ def _keys_2008() -> list[str]:
 
 
 def _keys_applications() -> list[str]:
-    return [f"applications.{row}.{column}" for row, _pattern in _APPLICATION_ROWS
+    return [f"applications.{row}.{column}" for row, _pattern in APPLICATION_ROWS
             for column in COLUMNS]
 
 
@@ -86,9 +81,9 @@ def _keys_proactive() -> list[str]:
     with any column; only the pairs the format prints are keys a researcher can rely on.
     """
     keys: list[str] = []
-    for _pattern, row in _PROACTIVE_ROWS:
-        shape = _DEFAULT_SHAPE.get(row, row)
-        for (name, _revision), columns in _PROACTIVE_DEFAULTS.items():
+    for _pattern, row in PROACTIVE_ROWS:
+        shape = DEFAULT_SHAPE.get(row, row)
+        for (name, _revision), columns in PROACTIVE_DEFAULTS.items():
             if name != shape:
                 continue
             for column in columns:
@@ -110,7 +105,7 @@ def _all_keys() -> tuple[str, ...]:
 
 
 def all_metric_keys() -> list[str]:
-    """Every key :func:`gongkai.parsers.metrics.extract_metrics` can emit, each once.
+    """Every key :func:`gongkai.parsers.metrics.read.extract_metrics` can emit, each once.
 
     A fresh list each call so callers may sort or extend it without touching the cache.
     """

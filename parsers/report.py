@@ -19,7 +19,7 @@ from gongkai.parsers.decode import decode_html
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.extract import extract_html
 from gongkai.parsers.metadata import REPORTISH, resolve
-from gongkai.parsers.metrics import extract_metrics
+from gongkai.parsers.metrics.read import extract_metrics
 from gongkai.parsers.normalize import damage_warnings, normalize_text
 from gongkai.parsers.script import simplify, to_simplified
 from gongkai.parsers.sections import sections

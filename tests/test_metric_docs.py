@@ -2,7 +2,7 @@
 
 ``all_metric_keys()`` is the bridge: the documentation is checked against it, and it is
 checked against what the parser really emits on the labelled corpus and the stats fixtures.
-A key added to parsers/metrics.py therefore fails here until it is enumerated and documented.
+A key added to parsers/metrics/ therefore fails here until it is enumerated and documented.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import lxml.html
 import pytest
 
 from gongkai.parsers.metric_keys import all_metric_keys, unit_of
-from gongkai.parsers.metrics import _PROACTIVE_COLUMNS, MONEY_KEYS, extract_metrics
+from gongkai.parsers.metrics.cells import MONEY_KEYS
+from gongkai.parsers.metrics.proactive import PROACTIVE_COLUMNS
+from gongkai.parsers.metrics.read import extract_metrics
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.report import parse
 from gongkai.parsers.script import to_simplified
@@ -100,7 +102,7 @@ def test_every_key_emitted_on_the_fixtures_is_enumerated():
     emitted = emitted_on_fixtures()
     assert len(emitted) > 150, "the fixtures should exercise both formats"
     missing = sorted(emitted - set(all_metric_keys()))
-    assert not missing, f"parsers/metrics.py emits keys all_metric_keys() lacks: {missing}"
+    assert not missing, f"parsers/metrics/ emits keys all_metric_keys() lacks: {missing}"
 
 
 @pytest.mark.parametrize(
@@ -127,10 +129,10 @@ def test_constructed_tables_emit_enumerated_keys(table, keys):
 
 
 def test_every_proactive_header_column_is_enumerated():
-    """A new header column in parsers/metrics.py must come with a table shape that has it."""
+    """A new header column in parsers/metrics/ must come with a table shape that has it."""
     columns = {key.rsplit(".", 1)[1] for key in all_metric_keys() if key.count(".") == 2
                and key.startswith("proactive.")}
-    for _pattern, name in _PROACTIVE_COLUMNS:
+    for _pattern, name in PROACTIVE_COLUMNS:
         parts = {"added", "removed", "change"} if name == "change" else {name}
         assert parts <= columns, f"proactive column {name!r} is not enumerated"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from gongkai.parsers.metrics import extract_metrics
+from gongkai.parsers.metrics.read import extract_metrics
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.script import to_simplified
 from gongkai.parsers.tables import html_tables, text_tables
