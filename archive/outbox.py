@@ -1,10 +1,10 @@
-"""The alert outbox: events become deliveries per channel, sent through Apprise after a crawl.
+"""The alert outbox: events become deliveries per channel; their state, not their sending.
 
 Events are written in the same transaction as the version that caused them (store.py). Here
 each configured channel takes the events past its watermark that its subscription selects,
-one ``delivery`` row per (event, channel), unique, so nothing is sent twice. Sending groups a
-channel's due deliveries into one message (a digest when there are several), marks them sent
-only when Apprise reports success, and otherwise backs off and tries again later.
+one ``delivery`` row per (event, channel), unique. A sender (gongkai.crawler.alerts) claims a
+channel's due deliveries, sends with no transaction open, and records the result: the
+archive's write lock is never held across network I/O.
 """
 
 from __future__ import annotations
@@ -12,28 +12,25 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import apprise
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gongkai.archive.content import strip_controls
 from gongkai.archive.db import writer
 from gongkai.archive.derive import readings
-from gongkai.archive.diff import metric_changes, word_diff
+from gongkai.archive.diff import metric_changes
 from gongkai.archive.models import (
     Channel,
     Delivery,
     Derivation,
     Event,
     Page,
-    Run,
     Source,
-    Version,
     utcnow,
 )
 
@@ -44,11 +41,6 @@ RETRY_BASE = 60.0
 RETRY_CAP = 6 * 3600.0
 #: attempts after which a delivery is ``failed`` until someone runs ``gongkai alerts retry``
 MAX_ATTEMPTS = 8
-#: an alert shows at most this much of the diff, then points to ``gongkai diff``
-EXCERPT_LINES = 12
-EXCERPT_CHARS = 1500
-#: one message never grows beyond this (several channels cap message size)
-MAX_MESSAGE_CHARS = 12_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +64,6 @@ class Subscription:
         parts = urlsplit(self.url)
         port = f":{parts.port}" if parts.port else ""
         return f"{parts.scheme}://{parts.hostname or ''}{port}"
-
-
-@dataclass(slots=True)
-class Alert:
-    """One event rendered for people."""
-
-    event_id: int
-    kind: str
-    headline: str
-    body: str
-    metrics_changed: dict[str, list[Any]] = field(default_factory=dict)
-
-
-def _safe(text: str | None, limit: int = 500) -> str:
-    return strip_controls(text, limit)
 
 
 # -- fan-out ---------------------------------------------------------------------------------
@@ -142,11 +119,11 @@ def _wanted(s: Session, sub: Subscription, event: Event, page: Page | None,
 
 
 def _metrics_changed(s: Session, event: Event) -> dict[str, list[Any]]:
-    old, new = _versions(s, event)
+    old, new = versions_of(s, event)
     return metric_changes(old.metrics if old else {}, new.metrics if new else {})
 
 
-def _versions(s: Session, event: Event) -> tuple[Derivation | None, Derivation | None]:
+def versions_of(s: Session, event: Event) -> tuple[Derivation | None, Derivation | None]:
     if event.page_id is None:
         return None, None
     rows = readings(s, event.page_id,
@@ -154,171 +131,65 @@ def _versions(s: Session, event: Event) -> tuple[Derivation | None, Derivation |
     return rows.get(event.version_from or 0), rows.get(event.version_to or 0)
 
 
-# -- rendering ---------------------------------------------------------------------------------
-def render(s: Session, event: Event) -> Alert:
-    page = s.get(Page, event.page_id) if event.page_id else None
-    source = s.get(Source, event.source_id) if event.source_id else None
-    source_name = _safe(source.name if source else event.source_id or "?", 100)
-    if event.kind == "crawl_failed":
-        run = s.get(Run, event.run_id) if event.run_id else None
-        errors = "\n".join(f"  {_safe(e, 300)}" for e in (run.errors if run else [])[:5])
-        body = (f"source: {source_name}\nrun: {event.run_id} "
-                f"({run.outcome if run else '?'}, {run.pages if run else 0} pages, "
-                f"{run.failed if run else 0} failed)\n{errors}").rstrip()
-        return Alert(event.id, event.kind, f"[crawl_failed] {source_name}", body)
-    if event.kind == "missing_report":
-        from gongkai.archive.calendar import deadline
-
-        level = "government"
-        body = (f"source: {source_name}\nno report for {event.year} is archived, and the "
-                f"deadline ({deadline(event.year or 0, level).isoformat()} for local "
-                f"governments, {deadline(event.year or 0, 'department').isoformat()} for "
-                f"departments) has passed")
-        return Alert(event.id, event.kind, f"[missing_report] {source_name}: {event.year}", body)
-    old, new = _versions(s, event)
-    title = _safe((new or old).title if (new or old) else None, 200) or "(untitled)"
-    url = _safe(page.url if page else "", 1000)
-    lines = [f"source: {source_name}", f"report: {title}", f"url: {url}"]
-    changed: dict[str, list[Any]] = {}
-    if event.kind in ("changed", "reverted"):
-        lines.append(f"versions: {event.version_from} → {event.version_to}")
-        returns_to = s.scalar(select(Version.returns_to).where(
-            Version.page_id == event.page_id, Version.number == event.version_to))
-        if event.kind == "reverted" and returns_to:
-            lines.append(f"returns to version {returns_to} (content seen before)")
-        changed = metric_changes(old.metrics if old else {}, new.metrics if new else {})
-        if changed:
-            lines.append("statistics changed:")
-            lines += [f"  {key}: {a} → {b}" for key, (a, b) in changed.items()]
-            lines += _check_lines(old.metrics if old else {}, new.metrics if new else {})
-        lines.append(_excerpt(old.text if old else "", new.text if new else "", url, event))
-    elif event.kind == "gone":
-        lines.append(f"the page now answers 404/410; version {event.version_from} stays archived")
-    elif event.kind == "new":
-        lines.append(f"first archived as version {event.version_to}")
-    headline = f"[{event.kind}] {source_name}: {title}"
-    return Alert(event.id, event.kind, headline, "\n".join(lines), changed)
-
-
-def _check_lines(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Which consistency checks the revision fixed or broke: news in itself."""
-    try:
-        from gongkai.parsers.checks import checks
-    except ImportError:  # parsers without consistency checks
-        return []
-    before, after = checks(old), checks(new)
-    fixed = [name for name, ok in after.items() if ok and before.get(name) is False]
-    broken = [name for name, ok in after.items() if not ok and before.get(name) is not False]
-    still = [name for name, ok in after.items() if not ok and before.get(name) is False]
-    out = []
-    if fixed:
-        out.append("consistency checks now passing: " + "; ".join(fixed))
-    if broken:
-        out.append("consistency checks now broken: " + "; ".join(broken))
-    if still:
-        out.append("consistency checks still broken: " + "; ".join(still))
-    if after and not (fixed or broken or still):
-        out.append(f"consistency checks: all {len(after)} pass")
-    return out
-
-
-def _excerpt(old: str, new: str, url: str, event: Event) -> str:
-    """The changed paragraphs with the change marked inside (行政复议[-8-]{+9+}件), each cut
-    around its first change, so a phone screen shows the figure, not two copies of it."""
-    lines = [line for line in word_diff(old, new).splitlines() if not line.startswith("@@ ")]
-    diff = [_focus(line) for line in lines]
-    shown = [_safe(line, 300) for line in diff[:EXCERPT_LINES]]
-    text = "\n".join(shown)[:EXCERPT_CHARS]
-    cut = len(diff) > EXCERPT_LINES or len("\n".join(shown)) > EXCERPT_CHARS
-    pointer = (f"\n… (diff cut; full diff: gongkai diff {url} --from {event.version_from} "
-               f"--to {event.version_to})") if cut else ""
-    return f"diff:\n{text}{pointer}"
-
-
-def _focus(line: str, width: int = 240) -> str:
-    """A long paragraph cut around its first marked change; an unchanged one shortened."""
-    if len(line) <= width:
-        return line
-    marks = [i for i in (line.find("[-"), line.find("{+")) if i >= 0]
-    start = max(min(marks) - width // 3, 0) if marks else 0
-    return ("…" if start else "") + line[start:start + width] + "…"
-
-
-# -- sending -------------------------------------------------------------------------------------
-def apprise_sender(url: str, title: str, body: str) -> tuple[bool, str]:
-    """Send through Apprise; returns success and, on failure, what Apprise logged."""
-    notifier = apprise.Apprise()
-    if not notifier.add(url):
-        return False, "not a valid Apprise URL"
-    with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
-        ok = bool(notifier.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT))
-        errors = captured.getvalue().strip()
-    return ok, " ".join(errors.split())[:500] or ("" if ok else "delivery failed")
+# -- sending: claim, commit, send, record ---------------------------------------------------
+#: seconds a claimed delivery is held for its sender; past it, a sender that died between
+#: sending and recording is presumed dead and the delivery is due again (at least once)
+CLAIM_LEASE = 300.0
 
 
 @dataclass(slots=True)
-class DeliveryReport:
-    sent: int = 0
-    failed: int = 0
-    messages: int = 0
+class Claim:
+    """Deliveries of one channel taken for one message."""
+
+    channel_key: str
+    delivery_ids: list[int]
+    event_ids: list[int]
 
 
-def send_due(engine: Engine, subscriptions: list[Subscription], *, now: datetime | None = None,
-             force: bool = False) -> DeliveryReport:
-    """Send every due delivery, one message per channel (a digest when there are several)."""
+def claim_due(engine: Engine, channel_keys: list[str], *, now: datetime | None = None,
+              force: bool = False) -> list[Claim]:
+    """Take every due delivery of these channels in one short transaction: each gets an
+    attempt counted and is not due again until ``CLAIM_LEASE`` has passed. The caller sends
+    with no transaction open, then calls :func:`record_sent` or :func:`record_failed`; if it
+    dies in between, the lease runs out and the delivery is sent again: at least once, never
+    lost. Messages carry the event ids so receivers can drop a repeat."""
     engine = writer(engine)
     now = now or utcnow()
-    report = DeliveryReport()
-    by_key = {sub.key: sub for sub in subscriptions}
-    with Session(engine) as s:
-        query = select(Delivery).where(Delivery.state == "pending").order_by(Delivery.id)
+    claims: dict[str, Claim] = {}
+    with Session(engine) as s, s.begin():
+        query = (select(Delivery).where(Delivery.state == "pending",
+                                        Delivery.channel_key.in_(channel_keys))
+                 .order_by(Delivery.id).with_for_update(skip_locked=True))
         if not force:
             query = query.where(Delivery.next_try <= now)
-        due: dict[str, list[int]] = {}
         for delivery in s.scalars(query):
-            due.setdefault(delivery.channel_key, []).append(delivery.id)
-    for key, ids in due.items():
-        sub = by_key.get(key)
-        if sub is None:  # channel removed from the config: keep the rows, send nothing
-            continue
-        with Session(engine) as s, s.begin():
-            deliveries = list(s.scalars(select(Delivery).where(Delivery.id.in_(ids))
-                                        .with_for_update()))
-            deliveries = [d for d in deliveries if d.state == "pending"]
-            if not deliveries:
-                continue
-            alerts = [render(s, s.get_one(Event, d.event_id)) for d in deliveries]
-            title, body = compose(alerts)
-            ok, error = apprise_sender(sub.url, title, body)
-            report.messages += 1
-            for delivery in deliveries:
-                delivery.attempts += 1
-                if ok:
-                    delivery.state, delivery.sent_at, delivery.last_error = "sent", now, None
-                    report.sent += 1
-                    continue
-                report.failed += 1
-                delivery.last_error = error
-                delay = min(RETRY_BASE * 2 ** (delivery.attempts - 1), RETRY_CAP)
-                delivery.next_try = now + timedelta(seconds=delay)
-                if delivery.attempts >= MAX_ATTEMPTS:
-                    delivery.state = "failed"
-    return report
+            delivery.attempts += 1
+            delivery.next_try = now + timedelta(seconds=CLAIM_LEASE)
+            claim = claims.setdefault(delivery.channel_key,
+                                      Claim(delivery.channel_key, [], []))
+            claim.delivery_ids.append(delivery.id)
+            claim.event_ids.append(delivery.event_id)
+    return list(claims.values())
 
 
-def compose(alerts: list[Alert]) -> tuple[str, str]:
-    """One alert as itself; several as a digest with each alert in full, size-bounded."""
-    if len(alerts) == 1:
-        return alerts[0].headline, alerts[0].body[:MAX_MESSAGE_CHARS]
-    counts: dict[str, int] = {}
-    for alert in alerts:
-        counts[alert.kind] = counts.get(alert.kind, 0) + 1
-    title = "gongkai: " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-    parts = [f"{alert.headline}\n{alert.body}" for alert in alerts]
-    body = "\n\n".join(parts)
-    if len(body) > MAX_MESSAGE_CHARS:
-        body = body[:MAX_MESSAGE_CHARS] + "\n… (digest cut; see `gongkai alerts`)"
-    return title, body
+def record_sent(engine: Engine, claim: Claim, *, now: datetime | None = None) -> None:
+    with Session(writer(engine)) as s, s.begin():
+        for delivery in s.scalars(select(Delivery).where(Delivery.id.in_(claim.delivery_ids))):
+            delivery.state, delivery.sent_at, delivery.last_error = "sent", now or utcnow(), None
+
+
+def record_failed(engine: Engine, claim: Claim, error: str, *,
+                  now: datetime | None = None) -> None:
+    """Back off (doubling, capped); after ``MAX_ATTEMPTS`` the delivery is ``failed`` until
+    someone runs ``gongkai alerts retry``."""
+    now = now or utcnow()
+    with Session(writer(engine)) as s, s.begin():
+        for delivery in s.scalars(select(Delivery).where(Delivery.id.in_(claim.delivery_ids))):
+            delivery.last_error = strip_controls(error, 500)
+            delay = min(RETRY_BASE * 2 ** (delivery.attempts - 1), RETRY_CAP)
+            delivery.next_try = now + timedelta(seconds=delay)
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.state = "failed"
 
 
 def retry(engine: Engine) -> int:

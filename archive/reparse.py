@@ -38,6 +38,33 @@ def rederive(s: Session, version: Version) -> Derivation:
     return derive(s, version, report)
 
 
+def refresh_current(engine: Engine, source_ids: list[str]) -> int:
+    """Re-read, with this parser, the current version of every page of these sources whose
+    reading is by another parser: done before a crawl, so the archive writer compares a fetch
+    with a reading by the same parser without ever parsing itself. Returns how many."""
+    engine = writer(engine)
+    with Session(engine) as s:
+        ids = list(s.scalars(
+            select(Version.id)
+            .join(Page, (Page.id == Version.page_id) & (Page.current_version == Version.number))
+            .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current,
+                  isouter=True)
+            .where(Page.source_id.in_(source_ids),
+                   (Derivation.parser_version != extractor_version())
+                   | Derivation.id.is_(None))
+            .order_by(Version.id)))
+    refreshed = 0
+    for version_id in ids:
+        with Session(engine) as s, s.begin():
+            try:
+                rederive(s, s.get_one(Version, version_id))
+            except ParseError as exc:
+                log.warning("re-reading version %s failed: %s", version_id, exc)
+                continue
+            refreshed += 1
+    return refreshed
+
+
 def reparse_all(engine: Engine, *, force: bool = False) -> ReparseSummary:
     """Add a derivation by this parser to every version that lacks one (re-read all of them
     with ``force``); earlier derivations stay, no longer current."""

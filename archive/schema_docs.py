@@ -307,8 +307,9 @@ TABLE_DOCS: dict[str, TableDoc] = {
     },
     "delivery": {
         "description": (
-            "One row per (event, channel): the outbox. An event is sent to a channel at most "
-            "once and retried with backoff until then."
+            "One row per (event, channel): the outbox. A sender claims due rows (an attempt "
+            "counted, next_try pushed past a lease), sends with no transaction open, then "
+            "records the result: at least once, retried with backoff."
         ),
         "columns": {
             "id": "Row id.",

@@ -62,19 +62,16 @@ def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, as_json:
 
     Example: gongkai --help; gongkai crawl chenzhou --config gongkai.toml
     """
-    from gongkai.crawler.alerts import deliver, prepare
     from gongkai.crawler.run import crawl as run_crawl
 
     if not config.sources:
         raise ConfigError(config.path or "<defaults>", "sources", "no sources configured")
-    engine = open_archive(config.archive_url)
-    prepare(config, engine)
     if log_format == "json":
         from gongkai.crawler.logs import setup_logging
 
         setup_logging("json", level=getattr(logging, log_level))
-    summaries = run_crawl(config, list(source_ids), log_level=log_level, log_format=log_format)
-    delivered = deliver(config, engine)
+    result = run_crawl(config, list(source_ids), log_level=log_level, log_format=log_format)
+    summaries, delivered = result.runs, result.delivery
     if delivered.messages:
         click.echo(f"alerts: {delivered.sent} sent, {delivered.failed} failed "
                    f"({delivered.messages} messages)", err=as_json)

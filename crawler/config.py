@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import apprise
 
+from gongkai.archive.outbox import Subscription
 from gongkai.crawler import defaults
 from gongkai.crawler.exceptions import ConfigError
 from gongkai.crawler.triggers import trigger_for
@@ -69,17 +70,6 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertConfig:
-    url: str
-    sources: tuple[str, ...] = ()
-    events: tuple[str, ...] = ("changed", "gone")
-    #: substrings of a source's region (湖南省 selects every source in Hunan)
-    regions: tuple[str, ...] = ()
-    #: glob patterns over metric keys: only changes to these statistics
-    metrics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class ScheduleConfig:
     #: schedule of sources that give none: cron (5 fields, or 6 with seconds) or "every 10m"
     default: str = defaults.SCHEDULE
@@ -96,7 +86,7 @@ class Config:
     archive_url: str = defaults.ARCHIVE_URL
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     sources: tuple[SourceConfig, ...] = ()
-    alerts: tuple[AlertConfig, ...] = ()
+    alerts: tuple[Subscription, ...] = ()
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, source_id: str) -> SourceConfig:
@@ -304,7 +294,7 @@ def _regex(r: _Reader, name: str, default: str) -> str:
     return pattern
 
 
-def _alert(r: _Reader, source_ids: set[str]) -> AlertConfig:
+def _alert(r: _Reader, source_ids: set[str]) -> Subscription:
     url = r.get("url", str, None, required=True)
     if not apprise.Apprise().add(url):
         raise ConfigError(r.path, r.key("url"), f"not an Apprise URL Apprise can use: {url!r}")
@@ -319,4 +309,5 @@ def _alert(r: _Reader, source_ids: set[str]) -> AlertConfig:
     regions = r.strings("regions")
     metrics = r.strings("metrics")
     r.done()
-    return AlertConfig(url=url, sources=sources, events=events, regions=regions, metrics=metrics)
+    return Subscription(url=url, sources=sources, events=events, regions=regions,
+                        metrics=metrics)

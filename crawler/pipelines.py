@@ -17,9 +17,7 @@ from typing import Self
 
 from scrapy.crawler import Crawler
 
-from gongkai.archive.db import open_archive
 from gongkai.archive.store import FetchRecord, Store
-from gongkai.crawler.items import FetchedPage
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.tokens import parse_with_tokens
 
@@ -61,7 +59,7 @@ class ParsePipeline:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    async def process_item(self, item: FetchedPage) -> FetchedPage:
+    async def process_item(self, item: FetchRecord) -> FetchRecord:
         if item.outcome != "ok" or item.body is None:
             return item
         assert self.pool is not None
@@ -69,7 +67,8 @@ class ParsePipeline:
             async with self.slots:
                 # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy;
                 # it makes the search tokens too, off the writer thread
-                future = self.pool.submit(parse_with_tokens, item.body, item.url, item.headers)
+                future = self.pool.submit(parse_with_tokens, item.body, item.url,
+                                          {"content-type": item.content_type or ""})
                 item.report, *tokens = await asyncio.wait_for(asyncio.wrap_future(future),
                                                               PARSE_TIMEOUT)
                 item.search_tokens = (tokens[0], tokens[1])
@@ -83,7 +82,7 @@ class ParsePipeline:
             self._fail(item, "parse worker crashed on this page", "parse_crash")
         return item
 
-    def _fail(self, item: FetchedPage, message: str, stat: str) -> None:
+    def _fail(self, item: FetchRecord, message: str, stat: str) -> None:
         item.outcome, item.error = "error", message
         self.crawler.stats.inc_value(f"gongkai/{stat}")
 
@@ -92,9 +91,8 @@ class ArchivePipeline:
     """Stores items in batches: whatever arrived while the last batch was written goes into
     the next transaction, one savepoint per page, on one writer thread."""
 
-    def __init__(self, crawler: Crawler, url: str) -> None:
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.url = url
         self.store: Store | None = None
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
         self.pending: list[tuple[FetchRecord, asyncio.Future[object]]] = []
@@ -102,18 +100,19 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, crawler.settings["GONGKAI_ARCHIVE_URL"])
+        return cls(crawler)
 
     def open_spider(self) -> None:
-        self.store = Store(open_archive(self.url))
+        # the engine the crawl opened once, passed to the spider
+        self.store = self.crawler.spider.store
 
     def close_spider(self) -> None:
         self.writer.shutdown(wait=True)
 
-    async def process_item(self, item: FetchedPage) -> FetchedPage:
+    async def process_item(self, item: FetchRecord) -> FetchRecord:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[object] = loop.create_future()
-        self.pending.append((self._record(item), done))
+        self.pending.append((item, done))
         if not self.flushing:
             self.flushing = True
             loop.create_task(self._flush())
@@ -142,19 +141,3 @@ class ArchivePipeline:
                     done.set_result(result)
         finally:
             self.flushing = False
-
-    def _record(self, item: FetchedPage) -> FetchRecord:
-        run_ids: dict[str, int] = getattr(self.crawler.spider, "run_ids", {})
-        # Scrapy title-cases header names ("Etag"): look them up without regard to case
-        headers = {name.lower(): value for name, value in item.headers.items()}
-        return FetchRecord(
-            url=item.url, outcome=item.outcome, fetched_at=item.fetched_at,  # type: ignore[arg-type]
-            source_id=item.source_id, run_id=run_ids.get(item.source_id), kind=item.kind,
-            parent_url=item.parent_url, http_status=item.http_status, final_url=item.final_url,
-            etag=headers.get("etag"), last_modified=headers.get("last-modified"),
-            size=len(item.body) if item.body is not None else None,
-            duration_ms=item.duration_ms, error=item.error, evidence=item.evidence,
-            content_type=headers.get("content-type"), body=item.body, report=item.report,
-            search_tokens=item.search_tokens,
-            request_headers=item.request_headers, response_headers=item.response_headers,
-        )

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
+from gongkai.archive.store import Outcome
 from gongkai.parsers.decode import decode_html
-
-Outcome = Literal["ok", "not_modified", "gone", "moved", "blocked", "error"]
 
 _HOME_PATHS = {"", "/", "/index.html", "/index.htm", "/index.shtml", "/index.jsp",
                "/default.htm", "/default.html", "/default.aspx", "/index.php"}

@@ -1,24 +1,31 @@
-"""One crawl: one process, one reactor, one run row per source.
+"""One crawl, from start to alert: prepare → crawl → finish the runs → deliver.
+
+This is the one path a crawl takes, whoever starts it: ``gongkai crawl`` (and through it the
+scheduler, which runs each crawl as a child process) calls :func:`crawl`; ``scrapy crawl
+reports -a source=ID`` reaches the same :func:`begin` and :func:`finish` through the spider
+(:func:`standalone`). The archive is opened once per process and its one engine is handed to
+the spider and the pipelines.
 
 Twisted's reactor cannot be restarted in a process, so anything that crawls repeatedly (the
-scheduler, the demo) starts each crawl as a child process (``gongkai crawl``) and this module
-is only ever entered once per process.
+scheduler, the demo) starts each crawl as a child process and this module's :func:`crawl` is
+entered once per process.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
 
 from gongkai.archive.calendar import raise_missing
 from gongkai.archive.db import open_archive
+from gongkai.archive.reparse import refresh_current
 from gongkai.archive.store import Store
+from gongkai.crawler.alerts import DeliveryReport, deliver, prepare
 from gongkai.crawler.config import Config, SourceConfig
-from gongkai.crawler.settings import scrapy_settings
-from gongkai.crawler.spiders.reports import ReportSpider
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +44,56 @@ class RunSummary:
     errors: list[str]
 
 
+@dataclass(slots=True)
+class CrawlResult:
+    runs: list[RunSummary]
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
 def crawl(config: Config, source_ids: list[str] | None = None, *,
-          log_level: str = "WARNING", log_format: str = "text") -> list[RunSummary]:
+          log_level: str = "WARNING", log_format: str = "text") -> CrawlResult:
+    """Crawl the sources once (all configured ones by default) and send the alerts."""
+    from gongkai.crawler.settings import scrapy_settings
+    from gongkai.crawler.spiders.reports import ReportSpider
+
     sources = [config.source(i) for i in source_ids] if source_ids else list(config.sources)
-    engine = open_archive(config.archive_url)
-    store = Store(engine)
-    for source in sources:
-        store.sync_source(source.id, source.name, source.region, source.config_hash())
-    run_ids = {source.id: store.start_run(source.id) for source in sources}
+    store = Store(open_archive(config.archive_url))
+    run_ids = begin(config, store, sources)
     process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level,
                                                       log_format=log_format))
     crawler = process.create_crawler(ReportSpider)
-    process.crawl(crawler, sources=sources, run_ids=run_ids)
+    process.crawl(crawler, sources=sources, store=store, run_ids=run_ids)
     process.start()
+    runs = finish(config, store, sources, run_ids, crawler)
+    return CrawlResult(runs, deliver(config, store.engine))
+
+
+def begin(config: Config, store: Store, sources: list[SourceConfig]) -> dict[str, int]:
+    """Before the first request: channels registered (so a new channel hears of this crawl),
+    sources recorded, current versions read by this parser (so the writer compares like for
+    like and never parses), and one run row per source."""
+    prepare(config, store.engine)
+    for source in sources:
+        store.sync_source(source.id, source.name, source.region, source.config_hash())
+    refreshed = refresh_current(store.engine, [s.id for s in sources])
+    if refreshed:
+        log.info("re-read %d current versions with this parser before crawling", refreshed)
+    return {source.id: store.start_run(source.id) for source in sources}
+
+
+def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: dict[str, int],
+           crawler: Crawler) -> list[RunSummary]:
+    """After the reactor stopped: each run's outcome from the crawl's stats, and a
+    missing-report event where the calendar says one is due."""
     stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
     reason = stats.get("finish_reason")
     summaries = []
     for source in sources:
-        outcome = _outcome(engine, source, run_ids[source.id], stats, reason)
+        outcome = _outcome(source, stats, reason)
         run = store.finish_run(run_ids[source.id], outcome,
                                alert_after=config.schedule.alert_after_failures)
         if run.outcome == "ok":
-            raise_missing(engine, source.id, source.level)
+            raise_missing(store.engine, source.id, source.level)
         summaries.append(RunSummary(
             source=source.id, run_id=run.id, outcome=run.outcome, pages=run.pages,
             new_versions=run.new_versions, unchanged=run.unchanged, gone=run.gone,
@@ -66,8 +101,31 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     return summaries
 
 
-def _outcome(engine: Any, source: SourceConfig, run_id: int, stats: dict[str, Any],
-             reason: str) -> str:
+def standalone(crawler: Crawler, source: str | None) -> dict[str, Any]:
+    """The spider's arguments when Scrapy's own ``scrapy crawl reports -a source=ID[,ID]``
+    starts it: the same config (``$GONGKAI_CONFIG`` or ./gongkai.toml), :func:`begin` now,
+    and :func:`finish` and delivery when the spider closes."""
+    import os
+
+    from gongkai.crawler.config import load_config
+
+    config = load_config(os.environ.get("GONGKAI_CONFIG"), os.environ)
+    ids = [s for s in (source or "").split(",") if s]
+    sources = [config.source(i) for i in ids] if ids else list(config.sources)
+    store = Store(open_archive(config.archive_url))
+    run_ids = begin(config, store, sources)
+
+    def closed() -> None:
+        for run in finish(config, store, sources, run_ids, crawler):
+            log.info("run %s of %s: %s, %d pages, %d new versions", run.run_id, run.source,
+                     run.outcome, run.pages, run.new_versions)
+        deliver(config, store.engine)
+
+    crawler.signals.connect(closed, signal=signals.engine_stopped, weak=False)
+    return {"sources": sources, "store": store, "run_ids": run_ids}
+
+
+def _outcome(source: SourceConfig, stats: dict[str, Any], reason: str | None) -> str:
     if reason == "shutdown":
         return "interrupted"
     if stats.get(f"gongkai/start_failed/{source.id}", 0) >= len(source.start_urls):

@@ -62,6 +62,13 @@ def _shot(driver, name: str) -> None:
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
+def _wait(driver, condition) -> None:
+    """Navigation after a click or a submit is asynchronous: wait for it, up to 10 s."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 10).until(condition)
+
+
 def _pwned(driver) -> object:
     return driver.execute_script("return window.__pwned === undefined ? null : window.__pwned")
 
@@ -74,7 +81,7 @@ def test_search_report_versions_diff_chart(driver, web: Served):
     box = driver.find_element(By.ID, "quick-q")
     box.send_keys("复议")
     box.submit()
-    assert "/search?q=" in driver.current_url
+    _wait(driver, lambda d: "/search?q=" in d.current_url)
     marks = driver.find_elements(By.CSS_SELECTOR, "#hits mark")
     assert marks and marks[0].text == "复议"
     _shot(driver, "02-search")
@@ -82,11 +89,13 @@ def test_search_report_versions_diff_chart(driver, web: Served):
     # the revised report: open it from a search for its changed figure
     driver.get(web.base + "/search?q=215")
     driver.find_element(By.CSS_SELECTOR, "#hits a.hit-title").click()
+    _wait(driver, lambda d: "/reports/" in d.current_url)
     assert driver.find_element(By.ID, "report-title").text
     versions = driver.find_elements(By.CSS_SELECTOR, "#versions tbody tr")
     assert len(versions) == 2
     _shot(driver, "03-report")
     driver.find_element(By.PARTIAL_LINK_TEXT, "与第 1 版比较").click()
+    _wait(driver, lambda d: "/diff?" in d.current_url)
     changed = driver.find_elements(By.CSS_SELECTOR, "#side-by-side .row.changed")
     assert len(changed) == 1
     assert [d.text for d in changed[0].find_elements(By.TAG_NAME, "del")] == ["213"]
@@ -139,6 +148,6 @@ def test_phone_width_and_keyboard(driver, web: Served):
         first = driver.switch_to.active_element
         assert first.text == "跳到正文"
         first.send_keys(Keys.ENTER)
-        assert driver.switch_to.active_element.get_attribute("id") == "main"
+        _wait(driver, lambda d: d.switch_to.active_element.get_attribute("id") == "main")
     finally:
         driver.set_window_size(1280, 1000)

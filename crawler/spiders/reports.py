@@ -23,11 +23,9 @@ from scrapy.http import Headers, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from gongkai.archive.db import open_archive
-from gongkai.archive.store import KnownPage, Store
+from gongkai.archive.store import FetchRecord, KnownPage, Store
 from gongkai.crawler import defaults, listing
 from gongkai.crawler.config import SourceConfig
-from gongkai.crawler.items import FetchedPage
 from gongkai.crawler.responses import classify
 from gongkai.crawler.settings import HANDLED_STATUSES
 
@@ -35,9 +33,14 @@ from gongkai.crawler.settings import HANDLED_STATUSES
 class ReportSpider(scrapy.Spider):
     name = "reports"
 
-    def __init__(self, sources: list[SourceConfig], run_ids: dict[str, int] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, sources: list[SourceConfig], store: Store,
+                 run_ids: dict[str, int] | None = None, **kwargs: Any) -> None:
+        """``gongkai crawl`` passes the sources, the archive and the run ids; ``scrapy crawl
+        reports -a source=ID[,ID]`` passes only ``source``, and :meth:`from_crawler` begins
+        the crawl as gongkai would (gongkai.crawler.run.standalone)."""
         super().__init__(**kwargs)
+        #: the process's one archive engine, shared with the pipelines
+        self.store = store
         self.sources = {s.id: s for s in sources}
         self.patterns = {s.id: re.compile(s.report_pattern) for s in sources}
         self.excludes = {s.id: re.compile(s.exclude_pattern) for s in sources}
@@ -51,10 +54,13 @@ class ReportSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportSpider:
+        if "sources" not in kwargs:
+            from gongkai.crawler.run import standalone
+
+            kwargs |= standalone(crawler, kwargs.pop("source", None))
         spider = super().from_crawler(crawler, *args, **kwargs)
         # One query now instead of one per request on the reactor thread.
-        store = Store(open_archive(crawler.settings["GONGKAI_ARCHIVE_URL"]))
-        spider.known = store.known_pages(list(spider.sources))
+        spider.known = spider.store.known_pages(list(spider.sources))
         crawler.signals.connect(spider.recheck_vanished, signal=signals.spider_idle)
         return spider
 
@@ -180,10 +186,8 @@ class ReportSpider(scrapy.Spider):
         meta = response.meta
         source = self.sources[meta["source"]]
         requested = (meta.get("redirect_urls") or [response.url])[0]
-        headers = {k.decode("latin-1"): v.decode("latin-1")
-                   for k, v in ((k, response.headers.get(k) or b"") for k in response.headers)}
         request = getattr(response, "request", None)
-        content_type = headers.get("Content-Type")
+        content_type = _header(response.headers, b"Content-Type")
         if (meta["kind"] == "report" and isinstance(response, TextResponse)
                 and response.status == 200
                 and listing.looks_like_listing(response, self.patterns[source.id])):
@@ -195,14 +199,17 @@ class ReportSpider(scrapy.Spider):
         verdict = classify(response.status, requested, response.url, response.body,
                            content_type, redirected=bool(meta.get("redirect_urls")))
         ok = verdict.outcome == "ok"
-        yield FetchedPage(
-            url=requested, source_id=source.id, outcome=verdict.outcome, kind=meta["kind"],
-            parent_url=meta.get("parent"), http_status=response.status,
-            final_url=response.url, headers=headers,
+        body = response.body if ok or verdict.outcome in ("blocked", "moved") else None
+        yield FetchRecord(
+            url=requested, source_id=source.id, run_id=self.run_ids.get(source.id),
+            outcome=verdict.outcome, kind=meta["kind"], parent_url=meta.get("parent"),
+            http_status=response.status, final_url=response.url,
+            etag=_header(response.headers, b"ETag"),
+            last_modified=_header(response.headers, b"Last-Modified"),
+            content_type=content_type, size=len(body) if body is not None else None,
             request_headers=header_pairs(request.headers) if request is not None else None,
             response_headers=header_pairs(response.headers),
-            body=response.body if ok or verdict.outcome in ("blocked", "moved") else None,
-            duration_ms=_elapsed(meta), evidence=verdict.evidence,
+            body=body, duration_ms=_elapsed(meta), evidence=verdict.evidence,
             error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
         )
         attachments: list[str] = []
@@ -216,7 +223,7 @@ class ReportSpider(scrapy.Spider):
                 if request is not None:
                     yield request
 
-    def report_failed(self, failure: Failure) -> FetchedPage | None:
+    def report_failed(self, failure: Failure) -> FetchRecord | None:
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
         if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
@@ -227,15 +234,21 @@ class ReportSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"gongkai/fetch_error/{failure.type.__name__}")
         # an HTTP error answer (a status the spider does not handle itself) still has headers
         response = failure.value.response if failure.check(HttpError) else None
-        return FetchedPage(
+        return FetchRecord(
             url=(meta.get("redirect_urls") or [request.url])[0], source_id=meta["source"],
-            outcome="error", kind=meta.get("kind", "report"), parent_url=meta.get("parent"),
+            run_id=self.run_ids.get(meta["source"]), outcome="error",
+            kind=meta.get("kind", "report"), parent_url=meta.get("parent"),
             duration_ms=_elapsed(meta), error=message,
             http_status=response.status if response is not None else None,
             final_url=response.url if response is not None else None,
             request_headers=header_pairs(request.headers) if response is not None else None,
             response_headers=header_pairs(response.headers) if response is not None else None,
         )
+
+
+def _header(headers: Headers, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value is not None else None
 
 
 def header_pairs(headers: Headers) -> list[list[str]]:
