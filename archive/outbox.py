@@ -36,11 +36,6 @@ from gongkai.archive.models import (
 
 log = logging.getLogger(__name__)
 
-#: seconds before the first retry of a failed delivery; doubles per attempt, capped
-RETRY_BASE = 60.0
-RETRY_CAP = 6 * 3600.0
-#: attempts after which a delivery is ``failed`` until someone runs ``gongkai alerts retry``
-MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +127,8 @@ def versions_of(s: Session, event: Event) -> tuple[Derivation | None, Derivation
 
 
 # -- sending: claim, commit, send, record ---------------------------------------------------
-#: seconds a claimed delivery is held for its sender; past it, a sender that died between
-#: sending and recording is presumed dead and the delivery is due again (at least once)
-CLAIM_LEASE = 300.0
+# The timings (lease, backoff, attempts) are the crawler's policy, passed in from
+# gongkai.crawler.defaults.
 
 
 @dataclass(slots=True)
@@ -146,10 +140,10 @@ class Claim:
     event_ids: list[int]
 
 
-def claim_due(engine: Engine, channel_keys: list[str], *, now: datetime | None = None,
-              force: bool = False) -> list[Claim]:
+def claim_due(engine: Engine, channel_keys: list[str], *, lease: float,
+              now: datetime | None = None, force: bool = False) -> list[Claim]:
     """Take every due delivery of these channels in one short transaction: each gets an
-    attempt counted and is not due again until ``CLAIM_LEASE`` has passed. The caller sends
+    attempt counted and is not due again until ``lease`` seconds have passed. The caller sends
     with no transaction open, then calls :func:`record_sent` or :func:`record_failed`; if it
     dies in between, the lease runs out and the delivery is sent again: at least once, never
     lost. Messages carry the event ids so receivers can drop a repeat."""
@@ -164,7 +158,7 @@ def claim_due(engine: Engine, channel_keys: list[str], *, now: datetime | None =
             query = query.where(Delivery.next_try <= now)
         for delivery in s.scalars(query):
             delivery.attempts += 1
-            delivery.next_try = now + timedelta(seconds=CLAIM_LEASE)
+            delivery.next_try = now + timedelta(seconds=lease)
             claim = claims.setdefault(delivery.channel_key,
                                       Claim(delivery.channel_key, [], []))
             claim.delivery_ids.append(delivery.id)
@@ -178,17 +172,17 @@ def record_sent(engine: Engine, claim: Claim, *, now: datetime | None = None) ->
             delivery.state, delivery.sent_at, delivery.last_error = "sent", now or utcnow(), None
 
 
-def record_failed(engine: Engine, claim: Claim, error: str, *,
-                  now: datetime | None = None) -> None:
-    """Back off (doubling, capped); after ``MAX_ATTEMPTS`` the delivery is ``failed`` until
-    someone runs ``gongkai alerts retry``."""
+def record_failed(engine: Engine, claim: Claim, error: str, *, base: float, cap: float,
+                  max_attempts: int, now: datetime | None = None) -> None:
+    """Back off (``base`` seconds doubling per attempt, at most ``cap``); after
+    ``max_attempts`` the delivery is ``failed`` until someone runs ``gongkai alerts retry``."""
     now = now or utcnow()
     with Session(writer(engine)) as s, s.begin():
         for delivery in s.scalars(select(Delivery).where(Delivery.id.in_(claim.delivery_ids))):
             delivery.last_error = strip_controls(error, 500)
-            delay = min(RETRY_BASE * 2 ** (delivery.attempts - 1), RETRY_CAP)
+            delay = min(base * 2 ** (delivery.attempts - 1), cap)
             delivery.next_try = now + timedelta(seconds=delay)
-            if delivery.attempts >= MAX_ATTEMPTS:
+            if delivery.attempts >= max_attempts:
                 delivery.state = "failed"
 
 

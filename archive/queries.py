@@ -219,14 +219,11 @@ def sources(engine: Engine) -> list[dict[str, Any]]:
                 for src in s.scalars(select(Source).order_by(Source.id))]
 
 
-#: failed runs in a row that flag a source as failing
-FAILING_STREAK = 2
-
-
-def source_status(engine: Engine, source_ids: list[str],
+def source_status(engine: Engine, source_ids: list[str], *, failing_after: int,
                   planned: dict[str, datetime | None] | None = None) -> list[dict[str, Any]]:
     """The rows of ``gongkai status`` and the web view's home page: per source, last run,
-    last success, next run (from ``planned``), outcome, counts and flags."""
+    last success, next run (from ``planned``), outcome, counts and flags (``failing`` after
+    ``failing_after`` failed runs in a row)."""
     runs = source_runs(engine, source_ids)
     planned = planned or {}
     rows = []
@@ -236,7 +233,7 @@ def source_status(engine: Engine, source_ids: list[str],
         flags = []
         if last is None:
             flags.append("never_crawled")
-        if info["streak"] >= FAILING_STREAK:
+        if info["streak"] >= failing_after:
             flags.append("failing")
         if info["empty_runs"] or (last is not None and last.outcome == "ok"
                                   and info["archived"] == 0):

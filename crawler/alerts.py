@@ -32,6 +32,7 @@ from gongkai.archive.outbox import (
     register,
     versions_of,
 )
+from gongkai.crawler import defaults
 from gongkai.crawler.config import Config
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def send_due(engine: Engine, subscriptions: list[Subscription], *,
     now = now or utcnow()
     report = DeliveryReport()
     by_key = {sub.key: sub for sub in subscriptions}
-    for claim in claim_due(engine, list(by_key), now=now, force=force):
+    for claim in claim_due(engine, list(by_key), lease=defaults.ALERT_CLAIM_LEASE, now=now,
+                           force=force):
         with Session(engine) as s:  # reads only: rendering holds no lock
             alerts = [render(s, s.get_one(Event, event_id)) for event_id in claim.event_ids]
         title, body = compose(alerts)
@@ -91,7 +93,9 @@ def send_due(engine: Engine, subscriptions: list[Subscription], *,
             record_sent(engine, claim, now=now)
             report.sent += len(claim.delivery_ids)
         else:
-            record_failed(engine, claim, error, now=now)
+            record_failed(engine, claim, error, base=defaults.ALERT_RETRY_BASE,
+                          cap=defaults.ALERT_RETRY_CAP,
+                          max_attempts=defaults.ALERT_MAX_ATTEMPTS, now=now)
             report.failed += len(claim.delivery_ids)
     return report
 

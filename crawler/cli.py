@@ -10,9 +10,9 @@ import json
 import logging
 import os
 import re
-import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,10 +21,11 @@ from gongkai.archive.db import open_archive
 from gongkai.crawler.config import Config
 from gongkai.crawler.exceptions import ConfigError
 from gongkai.crawler.options import (
+    Failure,
     config_options,
     csv_option,
+    emit,
     emit_json,
-    emit_rows,
     json_option,
     safe,
 )
@@ -75,16 +76,13 @@ def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, as_json:
     if delivered.messages:
         click.echo(f"alerts: {delivered.sent} sent, {delivered.failed} failed "
                    f"({delivered.messages} messages)", err=as_json)
-    if as_json:
-        emit_json([asdict(s) for s in summaries])
-        return
-    click.echo(f"{'source':<16} {'outcome':<11} {'pages':>6} {'new':>5} {'same':>5} "
-               f"{'gone':>5} {'failed':>6} {'bytes':>10}")
-    for s in summaries:
-        click.echo(f"{s.source:<16} {s.outcome:<11} {s.pages:>6} {s.new_versions:>5} "
-                   f"{s.unchanged:>5} {s.gone:>5} {s.failed:>6} {s.bytes:>10}")
-        for error in s.errors[:5]:
-            click.echo(f"  ! {safe(error)[:200]}")
+    emit([asdict(s) for s in summaries], [], as_json=as_json,
+         header=f"{'source':<16} {'outcome':<11} {'pages':>6} {'new':>5} {'same':>5} "
+                f"{'gone':>5} {'failed':>6} {'bytes':>10}",
+         line=lambda s: "\n".join([
+             f"{s['source']:<16} {s['outcome']:<11} {s['pages']:>6} {s['new_versions']:>5} "
+             f"{s['unchanged']:>5} {s['gone']:>5} {s['failed']:>6} {s['bytes']:>10}",
+             *(f"  ! {safe(error)[:200]}" for error in s["errors"][:5])]))
 
 
 @main.command()
@@ -108,7 +106,7 @@ def parse(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
             body = Path(name).read_bytes()
             report = parse_page(body, url or Path(name).resolve().as_uri(), {})
         except (OSError, ParseError) as exc:
-            click.echo(f"gongkai: {safe(name)}: {safe(exc)}", err=True)
+            Failure(f"{name}: {exc}").show()
             failed += 1
             continue
         if as_json:
@@ -117,7 +115,8 @@ def parse(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
             click.echo(f"== {safe(name)}: {safe(report.title)} ({report.script}, "
                        f"{len(report.text)} chars)")
             click.echo(safe(report.text))
-    sys.exit(1 if failed else 0)
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @main.command()
@@ -136,14 +135,10 @@ def pages(source: str | None, as_of: str | None, as_json: bool, as_csv: bool,
 
     moment = parse_as_of(as_of) if as_of else None
     rows = queries.pages(open_archive(config.archive_url), source, as_of=moment)
-    if as_json or as_csv:
-        emit_rows(rows, ["url", "source", "status", "versions", "first_seen", "last_seen"],
-                  as_json=as_json, as_csv=as_csv)
-        return
-    click.echo(f"{'status':<6} {'vers':<4} {'source':<14} url")
-    for row in rows:
-        click.echo(f"{row['status']:<6} v{row['versions']:<3} {row['source'] or '-':<14} "
-                   f"{safe(row['url'])}")
+    emit(rows, ["url", "source", "status", "versions", "first_seen", "last_seen"],
+         as_json=as_json, as_csv=as_csv, header=f"{'status':<6} {'vers':<4} {'source':<14} url",
+         line=lambda row: f"{row['status']:<6} v{row['versions']:<3} "
+                          f"{row['source'] or '-':<14} {safe(row['url'])}")
 
 
 @main.command()
@@ -158,17 +153,15 @@ def history(url: str, fetches: bool, as_json: bool, config: Config) -> None:
     """
     engine = open_archive(config.archive_url)
     rows = queries.fetches(engine, url) if fetches else queries.history(engine, url)
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
+    def line(row: dict[str, Any]) -> str:
         if fetches:
-            click.echo(f"{row['fetched_at']} {row['outcome']:<12} {row['status'] or '-':>4} "
-                       f"{safe(row['error'] or row['evidence'] or '')[:120]}")
-        else:
-            back = f" (returns to v{row['returns_to']})" if row["returns_to"] else ""
-            click.echo(f"v{row['version']:<3} {row['first_seen']} → {row['last_seen']} "
-                       f"{row['content_hash'][:12]} {safe(row['title'] or '')}{back}")
+            return (f"{row['fetched_at']} {row['outcome']:<12} {row['status'] or '-':>4} "
+                    f"{safe(row['error'] or row['evidence'] or '')[:120]}")
+        back = f" (returns to v{row['returns_to']})" if row["returns_to"] else ""
+        return (f"v{row['version']:<3} {row['first_seen']} → {row['last_seen']} "
+                f"{row['content_hash'][:12]} {safe(row['title'] or '')}{back}")
+
+    emit(rows, [], as_json=as_json, line=line)
 
 
 @main.command()
@@ -235,15 +228,13 @@ def alerts(ctx: click.Context, state: str | None, as_json: bool, as_csv: bool,
     from gongkai.archive.outbox import listing
 
     rows = listing(open_archive(config.archive_url), state)
-    if as_json or as_csv:
-        emit_rows(rows, list(rows[0]) if rows else ["state", "event", "channel", "url"],
-                  as_json=as_json, as_csv=as_csv)
-        return
-    click.echo(f"{'state':<8} {'event':<12} {'tries':<6} {'channel':<28} page or source")
-    for row in rows:
-        click.echo(f"{row['state']:<8} {row['event']:<12} {row['attempts']:<6} "
-                   f"{row['channel']:<28} {safe(row['url'] or row['source'] or '')}"
-                   + (f"  ! {safe(row['last_error'])[:120]}" if row["last_error"] else ""))
+    emit(rows, list(rows[0]) if rows else ["state", "event", "channel", "url"],
+         as_json=as_json, as_csv=as_csv,
+         header=f"{'state':<8} {'event':<12} {'tries':<6} {'channel':<28} page or source",
+         line=lambda row: f"{row['state']:<8} {row['event']:<12} {row['attempts']:<6} "
+                          f"{row['channel']:<28} {safe(row['url'] or row['source'] or '')}"
+                          + (f"  ! {safe(row['last_error'])[:120]}" if row["last_error"]
+                             else ""))
 
 
 @alerts.command("retry")
@@ -271,12 +262,10 @@ def schedule() -> None:
 
 
 @schedule.command("run")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="gongkai.toml to use (default: $GONGKAI_CONFIG, ./gongkai.toml).")
-@click.option("--db", help="Archive database URL; overrides [archive].url and $GONGKAI_DB.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="Log lines as text or JSON (default: JSON when not on a terminal).")
-def schedule_run(config_path: str | None, db: str | None, log_format: str | None) -> None:
+@config_options
+def schedule_run(log_format: str | None, config: Config) -> None:
     """Run the scheduler in the foreground: every source on its own schedule, each crawl a
     child process; SIGTERM/SIGINT stop cleanly, SIGHUP reloads the config.
 
@@ -286,13 +275,8 @@ def schedule_run(config_path: str | None, db: str | None, log_format: str | None
     from gongkai.crawler.scheduler import run
 
     setup_logging(log_format)
-    try:
-        given = click.get_current_context().find_root().obj or {}
-        sys.exit(run(config_path or given.get("config"), dict(os.environ),
-                     db or given.get("db")))
-    except ConfigError as exc:
-        click.echo(f"gongkai: config error: {exc}", err=True)
-        sys.exit(2)
+    # the scheduler reloads the file on SIGHUP, so it takes the loaded config's origins
+    raise click.exceptions.Exit(run(config.path, dict(os.environ), config.archive_override))
 
 
 @schedule.command("list")
@@ -309,11 +293,8 @@ def schedule_list(as_json: bool, config: Config) -> None:
     planned = {**next_runs(config), **stored_next_runs(open_archive(config.archive_url))}
     rows = [{"source": s.id, "schedule": schedule_of(config, s.id),
              "next_run": queries.iso(planned.get(s.id))} for s in config.sources]
-    if as_json:
-        emit_json(rows)
-        return
-    for row in rows:
-        click.echo(f"{row['source']:<20} {row['schedule']:<20} next {row['next_run']}")
+    emit(rows, [], as_json=as_json,
+         line=lambda row: f"{row['source']:<20} {row['schedule']:<20} next {row['next_run']}")
 
 
 @main.command()
@@ -334,18 +315,14 @@ def calendar(year: int | None, as_json: bool, as_csv: bool, config: Config) -> N
     year = year or datetime.now(UTC).year - 1
     entries = report_calendar(open_archive(config.archive_url),
                               [(s.id, s.level) for s in config.sources], year)
-    if as_json or as_csv:
-        emit_rows([e.to_json() for e in entries],
-                  ["source", "year", "state", "deadline", "first_seen", "url"],
-                  as_json=as_json, as_csv=as_csv)
-        return
-    click.echo(f"{'source':<20} {'year':<4} {'state':<8} {'deadline':<14} "
-               f"{'first seen':<21} url")
-    for e in entries:
-        seen = e.first_seen.date().isoformat() if e.first_seen else "-"
-        click.echo(f"{e.source:<20} {e.year:<4} {e.state:<8} {e.deadline.isoformat():<14} "
-                   f"{seen:<21} "
-                   f"{safe(e.url or '')}")
+    emit([e.to_json() for e in entries],
+         ["source", "year", "state", "deadline", "first_seen", "url"],
+         as_json=as_json, as_csv=as_csv,
+         header=f"{'source':<20} {'year':<4} {'state':<8} {'deadline':<14} "
+                f"{'first seen':<21} url",
+         line=lambda e: f"{e['source']:<20} {e['year']:<4} {e['state']:<8} "
+                        f"{e['deadline']:<14} {(e['first_seen'] or '-')[:10]:<21} "
+                        f"{safe(e['url'] or '')}")
 
 
 @main.command()
@@ -361,18 +338,15 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
     from gongkai.crawler.status import status as source_status
 
     rows = source_status(config, open_archive(config.archive_url))
-    if as_json or as_csv:
-        emit_rows(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
-                         "new_versions", "unchanged", "gone", "failed", "flags"],
-                  as_json=as_json, as_csv=as_csv)
-        return
-    click.echo(f"{'source':<16} {'outcome':<11} {'last run':<26} {'next run':<26} "
-               f"{'pages':>5} {'new':>4} {'fail':>4}  flags")
-    for row in rows:
-        click.echo(f"{row['source']:<16} {row['outcome'] or '-':<11} "
-                   f"{row['last_run'] or 'never':<26} {row['next_run'] or '-':<26} "
-                   f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4}  "
-                   f"{','.join(row['flags'])}")
+    emit(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
+                "new_versions", "unchanged", "gone", "failed", "flags"],
+         as_json=as_json, as_csv=as_csv,
+         header=f"{'source':<16} {'outcome':<11} {'last run':<26} {'next run':<26} "
+                f"{'pages':>5} {'new':>4} {'fail':>4}  flags",
+         line=lambda row: f"{row['source']:<16} {row['outcome'] or '-':<11} "
+                          f"{row['last_run'] or 'never':<26} {row['next_run'] or '-':<26} "
+                          f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4}  "
+                          f"{','.join(row['flags'])}")
 
 
 @main.command()
@@ -411,9 +385,7 @@ def serve(host: str, port: int, config: Config) -> None:
     from gongkai.web.app import create_app
 
     engine = open_read_only(config.archive_url)
-    # the configured sources, or, without a config that names any, every source archived
-    app = create_app(engine, status=(lambda e: source_status(config, e))
-                     if config.sources else None,
+    app = create_app(engine, status=lambda e: source_status(config, e),
                      levels={s.id: s.level for s in config.sources})
     click.echo(f"gongkai serve: http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
@@ -431,7 +403,7 @@ def demo(workdir: str, port: int) -> None:
     """
     from gongkai.crawler.demo.tour import run_tour
 
-    sys.exit(run_tour(Path(workdir), port))
+    raise click.exceptions.Exit(run_tour(Path(workdir), port))
 
 
 for _command in [*RESEARCH_COMMANDS, warc]:

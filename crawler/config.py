@@ -87,6 +87,8 @@ class Config:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[Subscription, ...] = ()
+    #: the archive URL given by --db or $GONGKAI_DB, which beats [archive].url
+    archive_override: str | None = None
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     def source(self, source_id: str) -> SourceConfig:
@@ -117,7 +119,7 @@ def load_config(
     config = Config() if path is None else parse_config(_read(path), str(path))
     override = db or environ.get("GONGKAI_DB")
     if override:
-        config = dataclasses.replace(config, archive_url=override)
+        config = dataclasses.replace(config, archive_url=override, archive_override=override)
     return config
 
 

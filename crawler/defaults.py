@@ -37,6 +37,22 @@ MISFIRE_GRACE = 3600
 JITTER = 300
 #: consecutive failed runs of a source before a crawl_failed alert (sent once per streak)
 ALERT_AFTER_FAILURES = 1
+#: seconds a crawl's SIGTERM-to-SIGKILL grace is under the scheduler (pages in flight finish)
+STOP_GRACE = 30.0
+#: failed runs in a row that flag a source as failing in `gongkai status`
+FAILING_STREAK = 2
+#: seconds one page may take to parse before it is recorded as a failure
+PARSE_TIMEOUT = 120.0
+#: no single retry wait of a request is longer than this, whatever the number of tries
+MAX_RETRY_BACKOFF = 60.0
+#: seconds before a failed alert delivery is retried; doubles per attempt up to ALERT_RETRY_CAP
+ALERT_RETRY_BASE = 60.0
+ALERT_RETRY_CAP = 6 * 3600.0
+#: attempts after which a delivery is `failed` until `gongkai alerts retry`
+ALERT_MAX_ATTEMPTS = 8
+#: seconds a claimed delivery is held for its sender; past it a sender that died between
+#: sending and recording is presumed dead and the alert is sent again (at least once)
+ALERT_CLAIM_LEASE = 300.0
 #: a report unchanged this long is fetched at most every STABLE_RECHECK_DAYS
 STABLE_AFTER_DAYS = 365
 STABLE_RECHECK_DAYS = 30

@@ -13,8 +13,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
-#: no single wait is longer than this, whatever the number of tries
-MAX_BACKOFF = 60.0
+from gongkai.crawler import defaults
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -40,6 +39,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _wait(self, retry: Request) -> None:
         tries = retry.meta.get("retry_times", 1)
-        delay = min(self.backoff * 2 ** (tries - 1), MAX_BACKOFF)
+        delay = min(self.backoff * 2 ** (tries - 1), defaults.MAX_RETRY_BACKOFF)
         self.crawler.stats.inc_value("gongkai/retry_backoff_seconds", delay)
         await asyncio.sleep(delay)

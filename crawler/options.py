@@ -11,7 +11,6 @@ import functools
 import io
 import json
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -28,22 +27,43 @@ def safe(text: object) -> str:
     return strip_controls(text)
 
 
+class Failure(click.ClickException):
+    """A command's one-line error: ``gongkai: <message>`` on stderr and ``exit_code``
+    (1 for what went wrong, 2 for what was asked wrongly: config, query, options)."""
+
+    def __init__(self, message: object, exit_code: int = 1) -> None:
+        super().__init__(safe(message))
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"gongkai: {self.format_message()}", err=True)
+
+
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def emit_rows(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool,
-              as_csv: bool) -> None:
-    """JSON (every field) or CSV (``columns``, with a header row, as sqlite-utils prints)."""
+def emit(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool,
+         as_csv: bool = False, header: str | None = None,
+         line: Callable[[dict[str, Any]], str] | None = None) -> None:
+    """The one way a command prints rows: JSON (every field), CSV (``columns``, with a header
+    row, as sqlite-utils prints), or text for people: ``header`` then ``line(row)`` per row
+    (default: the columns, tab-separated). Archived text is made safe in every form."""
     if as_json:
         emit_json(rows)
         return
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
+    if as_csv:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        click.echo(out.getvalue(), nl=False)
+        return
+    if header is not None:
+        click.echo(header)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    click.echo(out.getvalue(), nl=False)
+        click.echo(line(row) if line else "\t".join(str(_cell(row.get(c))) for c in columns))
 
 
 def _cell(value: Any) -> Any:
@@ -69,13 +89,13 @@ def config_options(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             config = load_config(config_path, os.environ, db)
         except ConfigError as exc:
-            click.echo(f"gongkai: config error: {exc}", err=True)
-            sys.exit(2)
+            raise Failure(f"config error: {exc}", 2) from None
         try:
             return func(*args, config=config, **kwargs)
-        except (ArchiveError, NotArchived, ConfigError, QueryError) as exc:
-            click.echo(f"gongkai: {safe(exc)}", err=True)
-            sys.exit(2 if isinstance(exc, ConfigError | QueryError) else 1)
+        except ConfigError as exc:
+            raise Failure(f"config error: {exc}", 2) from None
+        except (ArchiveError, NotArchived, QueryError) as exc:
+            raise Failure(exc, 2 if isinstance(exc, QueryError) else 1) from None
 
     return wrapper
 

@@ -18,12 +18,11 @@ from typing import Self
 from scrapy.crawler import Crawler
 
 from gongkai.archive.store import FetchRecord, Store
+from gongkai.crawler import defaults
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.tokens import parse_with_tokens
 
 log = logging.getLogger(__name__)
-#: seconds one page may take to parse before it is recorded as a failure
-PARSE_TIMEOUT = 120.0
 
 
 class ParsePipeline:
@@ -70,12 +69,13 @@ class ParsePipeline:
                 future = self.pool.submit(parse_with_tokens, item.body, item.url,
                                           {"content-type": item.content_type or ""})
                 item.report, *tokens = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                              PARSE_TIMEOUT)
+                                                              defaults.PARSE_TIMEOUT)
                 item.search_tokens = (tokens[0], tokens[1])
         except ParseError as exc:
             self._fail(item, str(exc), "parse_error")
         except TimeoutError:
-            self._fail(item, f"parsing took longer than {PARSE_TIMEOUT:.0f} s", "parse_timeout")
+            self._fail(item, f"parsing took longer than {defaults.PARSE_TIMEOUT:.0f} s",
+                       "parse_timeout")
         except BrokenProcessPool:
             log.error("parse worker died on %s; starting a new pool", item.url, exc_info=True)
             self.pool = self._new_pool()

@@ -20,7 +20,7 @@ from gongkai.archive.search import Filters, marked
 from gongkai.archive.search import query as search_query
 from gongkai.archive.versions import metric_history, parse_as_of, parse_day, raw, reading
 from gongkai.crawler.config import Config
-from gongkai.crawler.options import config_options, emit_json, emit_rows, json_option, safe
+from gongkai.crawler.options import config_options, emit, emit_json, json_option, safe
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,17 +78,19 @@ def search(query: str, limit: int, offset: int, as_json: bool, as_csv: bool, con
         hits = search_query(conn, query, filters, limit=limit, offset=offset)
     rows = [hit.to_json() for hit in hits]
     columns = ["url", "title", "source", "region", "year", "published", "version", "snippet"]
-    if as_json or as_csv:
-        emit_rows(rows, columns, as_json=as_json, as_csv=as_csv)
-        return
-    if not hits:
+    if not hits and not (as_json or as_csv):
         click.echo(f"no reports match {safe(query)}", err=True)
-    for hit in hits:
-        click.echo(click.style(safe(hit.title or "(untitled)"), bold=True)
-                   + f"  v{hit.version} {hit.year or '-'} {safe(hit.region or '')}")
-        click.echo(f"  {safe(hit.url)}")
-        click.echo("  " + safe(marked(hit.snippet, "\x1b[1;33m", "\x1b[0m")
-                               if sys.stdout.isatty() else marked(hit.snippet)))
+    hit_of = {id(row): hit for row, hit in zip(rows, hits, strict=True)}
+
+    def line(row: dict[str, Any]) -> str:
+        hit = hit_of[id(row)]
+        snippet = (marked(hit.snippet, "\x1b[1;33m", "\x1b[0m") if sys.stdout.isatty()
+                   else marked(hit.snippet))
+        return (click.style(safe(hit.title or "(untitled)"), bold=True)
+                + f"  v{hit.version} {hit.year or '-'} {safe(hit.region or '')}\n"
+                + f"  {safe(hit.url)}\n  {safe(snippet)}")
+
+    emit(rows, columns, as_json=as_json, as_csv=as_csv, line=line)
 
 
 @click.command()
@@ -204,17 +206,14 @@ def metrics_history(target: str, key: str, as_json: bool, as_csv: bool,
     rows = metric_history(open_archive(config.archive_url), target, key)
     columns = ["year", "url", "version", "value", "unit", "from_prose", "first_seen",
                "last_seen", "parser_version"]
-    if as_json or as_csv:
-        emit_rows(rows, columns, as_json=as_json, as_csv=as_csv)
-        return
-    if not rows:
+    if not rows and not (as_json or as_csv):
         click.echo(f"no archived report states {safe(key)} for {safe(target)}", err=True)
         return
-    click.echo(f"{'year':<5} {'version':>7} {'value':>10} {'unit':<4} {'first seen':<26} url")
-    for r in rows:
-        prose = " (prose)" if r["from_prose"] else ""
-        click.echo(f"{r['year'] or '-':<5} {r['version']:>7} {r['value']:>10} {r['unit']:<4} "
-                   f"{r['first_seen']:<26} {safe(r['url'])}{prose}")
+    emit(rows, columns, as_json=as_json, as_csv=as_csv,
+         header=f"{'year':<5} {'version':>7} {'value':>10} {'unit':<4} {'first seen':<26} url",
+         line=lambda r: f"{r['year'] or '-':<5} {r['version']:>7} {r['value']:>10} "
+                        f"{r['unit']:<4} {r['first_seen']:<26} {safe(r['url'])}"
+                        + (" (prose)" if r["from_prose"] else ""))
 
 
 COMMANDS = [search, show, export, metrics]

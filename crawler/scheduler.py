@@ -31,13 +31,12 @@ from sqlalchemy.orm import Session
 
 from gongkai.archive.db import open_archive, writer
 from gongkai.archive.models import Run
+from gongkai.crawler import defaults
 from gongkai.crawler.config import Config, load_config
 from gongkai.crawler.triggers import trigger_for
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "crawl:"
-#: seconds a stopping crawl gets between SIGTERM and SIGKILL
-STOP_GRACE = 30.0
 
 _children: dict[str, subprocess.Popen[bytes]] = {}
 _children_lock = threading.Lock()
@@ -59,12 +58,14 @@ def crawl_job(source_id: str, config_path: str | None, db_url: str, timeout: flo
     """One scheduled crawl, in a child process; returns how it ended."""
     if _stopping.is_set():
         return "skipped"
-    command = [sys.executable, "-m", "gongkai.crawler.cli", "crawl", source_id, "--db", db_url]
+    command = [sys.executable, "-m", "gongkai.crawler.cli", "crawl", source_id]
     if config_path:
         command += ["--config", config_path]
     started = datetime.now(UTC)
+    # the archive URL (a password, on PostgreSQL) by environment: a command line is readable
+    # by every local user in `ps`
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             start_new_session=True)
+                             start_new_session=True, env={**os.environ, "GONGKAI_DB": db_url})
     with _children_lock:
         _children[source_id] = child
     try:
@@ -91,7 +92,7 @@ def crawl_job(source_id: str, config_path: str | None, db_url: str, timeout: flo
 def _stop(child: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(child.pid, signal.SIGTERM)
-        child.wait(STOP_GRACE)
+        child.wait(defaults.STOP_GRACE)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()

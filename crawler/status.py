@@ -9,7 +9,8 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Engine, inspect
 
-from gongkai.archive.queries import source_status
+from gongkai.archive.queries import source_status, sources
+from gongkai.crawler import defaults
 from gongkai.crawler.config import Config
 from gongkai.crawler.scheduler import JOB_PREFIX, next_runs
 
@@ -27,5 +28,10 @@ def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
 
 
 def status(config: Config, engine: Engine) -> list[dict[str, Any]]:
+    """Per configured source; without a config that names any, per source in the archive."""
+    if not config.sources:
+        return source_status(engine, [s["id"] for s in sources(engine)],
+                             failing_after=defaults.FAILING_STREAK)
     planned = {**next_runs(config), **stored_next_runs(engine)}
-    return source_status(engine, [s.id for s in config.sources], planned)
+    return source_status(engine, [s.id for s in config.sources],
+                         failing_after=defaults.FAILING_STREAK, planned=planned)

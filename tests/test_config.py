@@ -87,3 +87,17 @@ def test_cli_exits_2_with_one_line(tmp_path):
 def test_missing_config_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="file not found"):
         load_config(str(tmp_path / "nope.toml"), {})
+
+
+def test_every_default_is_documented():
+    """crawler/defaults.py is the one place for defaults and limits; docs/interface.md lists
+    each of them."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = re.findall(r"^([A-Z_]+) =", (root / "crawler" / "defaults.py").read_text(
+        encoding="utf-8"), re.M)
+    documented = (root / "docs" / "interface.md").read_text(encoding="utf-8")
+    assert len(names) > 20
+    assert [n for n in names if f"| `{n}` |" not in documented] == []

@@ -32,7 +32,8 @@ from sqlalchemy.engine import make_url
 from gongkai.archive.db import current_revision, head_revision, make_engine, open_archive
 from gongkai.archive.store import Store
 from gongkai.crawler.config import find_config, load_config
-from gongkai.crawler.scheduler import STOP_GRACE, next_runs
+from gongkai.crawler.defaults import STOP_GRACE
+from gongkai.crawler.scheduler import next_runs
 from tests.conftest import _postgres_url
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -50,12 +50,12 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 StatusRows = Callable[[Engine], list[dict[str, Any]]]
 
 
-def create_app(engine: Engine, *, status: StatusRows | None = None,
+def create_app(engine: Engine, *, status: StatusRows,
                levels: dict[str, str] | None = None) -> FastAPI:
     """The web view of the archive behind ``engine`` (open it with
     :func:`gongkai.archive.db.open_read_only`). ``status`` gives the home page's per-source
     rows (the CLI passes ``gongkai status``'s own function) and ``levels`` each source's
-    reporting level for the calendar; without them the page lists the archive's sources."""
+    reporting level for the calendar (every archived source a local government without)."""
     app = FastAPI(title="gongkai", version=_version(), docs_url=None, redoc_url=None,
                   description="Read-only JSON API over the gongkai archive of government "
                               "information-disclosure annual reports.")
@@ -109,7 +109,7 @@ def create_app(engine: Engine, *, status: StatusRows | None = None,
 
     def home_data(*, limit: int | None = HOME_ROWS) -> dict[str, Any]:
         known = levels or {s["id"]: "government" for s in queries.sources(engine)}
-        rows = status(engine) if status else queries.source_status(engine, sorted(known))
+        rows = status(engine)
         # what needs a look first: flagged sources, then the rest by id
         rows.sort(key=lambda r: (not r["flags"], r["source"]))
         year = datetime.now(UTC).year - 1
