@@ -5,16 +5,15 @@ revised after it was first archived."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 
 from gongkai.archive.db import open_archive
 from gongkai.archive.store import FetchRecord, Store
+from gongkai.crawler.demo.site import SEED_DIR as SEEDS
 from gongkai.parsers.report import parse
 from tests.pages import report_page
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 T1 = T0 + timedelta(days=30)
 SITE = "http://www.example.gov.cn"

@@ -23,10 +23,10 @@ from gongkai.parsers.report import parse
 from gongkai.parsers.script import to_simplified
 from gongkai.parsers.tables import html_tables, text_tables
 from tests.fixtures.corpus_pages import load_page, page_names
+from tests.fixtures.stat_files import STATS, read_stat, seed_names
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "metrics.md"
-STATS = Path(__file__).parent / "fixtures" / "stats"
 #: | `key` | 中文 | English meaning | unit | formats |
 ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|")
 FORMATS = re.compile(r"^(2008|2019|both)\b")
@@ -56,8 +56,8 @@ def emitted_on_fixtures() -> frozenset[str]:
     for path in sorted(STATS.glob("*.html")):
         tables = html_tables(lxml.html.document_fromstring(path.read_text(encoding="utf-8")))
         keys |= set(extract_metrics("", tables).values)
-    for path in sorted(STATS.glob("seed_*.txt")):
-        text = normalize_text(to_simplified(path.read_text(encoding="utf-8")))
+    for name in [*seed_names(), *(p.name for p in sorted(STATS.glob("seed_*.txt")))]:
+        text = normalize_text(to_simplified(read_stat(name)))
         keys |= set(extract_metrics(text, text_tables(text.split("\n\n"))).values)
     return frozenset(keys)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lxml.html
 import pytest
 
@@ -11,14 +9,14 @@ from gongkai.parsers.metrics.read import extract_metrics
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.script import to_simplified
 from gongkai.parsers.tables import html_tables, text_tables
+from tests.fixtures.stat_files import read_stat
 
-STATS = Path(__file__).parent / "fixtures" / "stats"
 COLUMNS = ("natural_person", "commercial", "research", "public_interest", "legal_services",
            "other_org", "total")
 
 
 def read(name: str) -> str:
-    return (STATS / name).read_text(encoding="utf-8")
+    return read_stat(name)
 
 
 def seed_text(name: str) -> str:

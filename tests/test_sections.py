@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.script import to_simplified
 from gongkai.parsers.sections import sections
-
-STATS = Path(__file__).parent / "fixtures" / "stats"
+from tests.fixtures.stat_files import read_stat
 
 
 def paragraphs(name: str) -> list[str]:
-    text = (STATS / name).read_text(encoding="utf-8")
+    text = read_stat(name)
     return normalize_text(to_simplified(text)).split("\n\n")
 
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import lxml.html
 
 from gongkai.parsers.normalize import normalize_text
 from gongkai.parsers.script import to_simplified
 from gongkai.parsers.tables import MAX_CELLS, html_tables, text_tables
-
-STATS = Path(__file__).parent / "fixtures" / "stats"
+from tests.fixtures.stat_files import read_stat
 
 
 def read(name: str) -> str:
-    return (STATS / name).read_text(encoding="utf-8")
+    return read_stat(name)
 
 
 def tables_of(html: str) -> list[list[list[str]]]:
