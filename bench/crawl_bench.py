@@ -91,8 +91,8 @@ def main() -> None:
                         help="parse_workers for gongkai crawl (-1: the default, cores - 1)")
     args = parser.parse_args()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gongkai.crawler.demo.server", "--port", str(free_port()),
-         "--bench", str(args.pages)], stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "bench.bench_site", "--port", str(free_port()),
+         "--pages", str(args.pages)], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         listings = []

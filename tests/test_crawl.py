@@ -15,8 +15,9 @@ import pytest
 from gongkai.archive import queries, versions
 from gongkai.archive.db import open_archive
 from gongkai.crawler.demo.server import serve
-from gongkai.crawler.demo.site import add_traps, build_demo_site
+from gongkai.crawler.demo.site import build_demo_site
 from tests.crawling import by_url, crawl, gongkai, write_config
+from tests.traps import add_traps
 
 DELAY = 0.2
 

@@ -19,18 +19,18 @@ from email.message import Message
 
 import pytest
 
+from bench.bench_site import build_bench_site
 from gongkai.crawler.demo.server import DemoServer, serve
 from gongkai.crawler.demo.site import (
     SEED_DIR,
     SEEDS,
     Site,
-    add_traps,
-    build_bench_site,
     build_demo_site,
     clean_seed,
     load_seed,
     pdf_available,
 )
+from tests.traps import add_traps
 
 TRS_000 = "/trs/xxgk/ndbg/201803/t20180331_2716113.html"
 TRS_001 = "/trs/xxgk/ndbg/201803/t20180330_2715890.html"
@@ -627,7 +627,7 @@ def test_server_keeps_connections_alive() -> None:
 
 def test_command_line_server() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gongkai.crawler.demo.server", "--port", "0", "--traps"],
+        [sys.executable, "-m", "gongkai.crawler.demo.server", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -637,15 +637,10 @@ def test_command_line_server() -> None:
         assert listing == f"listing {base}/trs/xxgk/ndbg/index.html"
         status, _, body = fetch(base + "/robots.txt")
         assert status == 200 and b"Disallow: /private/" in body
-        status, _, _ = fetch(base + "/traps/server_error.html")
-        assert status == 500
-        conn = http.client.HTTPConnection(base.split("//")[1], timeout=5)
-        conn.request("GET", "/traps/reset.html")
-        with pytest.raises(ConnectionResetError):
-            conn.getresponse()
-        resp = urllib.request.urlopen(base + "/traps/oversized.html", timeout=5)
-        assert len(resp.read(100_000)) == 100_000
-        resp.close()  # hang up mid-stream: the server must not complain
+        # a client hanging up mid-stream must not make the server complain
+        resp = urllib.request.urlopen(f"{base}/trs/xxgk/ndbg/index.html", timeout=5)
+        resp.read(100)
+        resp.close()
         status, _, _ = fetch(base + "/nope.html")
         assert status == 404
     finally:

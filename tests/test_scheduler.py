@@ -17,8 +17,9 @@ from gongkai.archive.db import open_archive
 from gongkai.archive.models import Run
 from gongkai.crawler.demo.receiver import webhook
 from gongkai.crawler.demo.server import serve
-from gongkai.crawler.demo.site import add_traps, build_demo_site
+from gongkai.crawler.demo.site import build_demo_site
 from tests.crawling import gongkai
+from tests.traps import add_traps
 
 
 def closed_port() -> int:

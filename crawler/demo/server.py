@@ -12,7 +12,7 @@ servers do.  For a page with a view counter the ETag is computed on the template
 counter is filled in: the counter is not content, so a conditional recrawl of an unchanged
 page gets 304 although a plain GET never returns the same bytes twice.
 
-Command line: ``python -m gongkai.crawler.demo.server --port 8000 [--bench N] [--traps]``.
+Command line: ``python -m gongkai.crawler.demo.server --port 8000``.
 """
 
 from __future__ import annotations
@@ -37,13 +37,11 @@ from gongkai.crawler.demo.site import (
     VIEWS,
     Resource,
     Site,
-    add_traps,
-    build_bench_site,
     build_demo_site,
     canonical_target,
 )
 
-__all__ = ["DemoServer", "serve", "main"]
+__all__ = ["DemoServer", "main", "run_forever", "serve"]
 
 _VIEWS = VIEWS.encode("ascii")
 _CHUNK = 64 * 1024
@@ -276,30 +274,29 @@ def serve(site: Site, host: str = "127.0.0.1", port: int = 0) -> Iterator[DemoSe
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the demo (or benchmark) site until interrupted (Ctrl-C or SIGTERM)."""
+    """Serve the demo site until interrupted (Ctrl-C or SIGTERM)."""
     parser = argparse.ArgumentParser(
         prog="python -m gongkai.crawler.demo.server",
         description="Serve the gongkai sample government website on 127.0.0.1.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
-    parser.add_argument("--bench", type=int, metavar="N", default=0,
-                        help="serve the benchmark site with N reports instead of the demo")
-    parser.add_argument("--traps", action="store_true", help="add the failure pages (/traps/)")
     args = parser.parse_args(argv)
-    site = build_bench_site(args.bench) if args.bench else build_demo_site()
-    traps = add_traps(site) if args.traps else {}
+    return run_forever(build_demo_site(), args.host, args.port)
+
+
+def run_forever(site: Site, host: str, port: int) -> int:
+    """Serve ``site``, print its base URL and listings (a parent process reads them), until
+    SIGTERM or Ctrl-C."""
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
-    with serve(site, args.host, args.port) as server:
+    with serve(site, host, port) as server:
         print(server.base_url, flush=True)
         for path in site.listings:
             print(f"listing {server.url(path)}", flush=True)
-        if traps:
-            print(f"traps {server.url(traps['listing'])}", flush=True)
         print(f"{len(site.reports)} reports, {len(site.resources)} resources", flush=True)
         try:
             while True:
