@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import html
 import io
 import re
 import time
@@ -37,6 +36,8 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from gongkai.crawler.demo.markup import escape, mso_runs
 
 __all__ = [
     "VIEWS",
@@ -57,7 +58,7 @@ SEED_DIR = Path(__file__).resolve().parent / "seeds"
 #: Placeholder that the server replaces, per request, by an incrementing view count.
 VIEWS = "{{views}}"
 _CST = timezone(timedelta(hours=8))
-_e = html.escape
+_e = escape
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,27 +482,8 @@ def _body_trs(blocks: Sequence[Block]) -> str:
     return "\n".join(out)
 
 
-_ASCII_RUN = re.compile(r"[\x20-\x7e]+")
-
-
 def _mso_runs(text: str, font: str, size: str) -> str:
-    """Split text into Word runs: CJK in one span, ASCII/digits in ``lang=EN-US`` spans, with
-    line breaks inside tags as Word writes them (never between runs, so text stays joined)."""
-    parts, pos = [], 0
-    for m in _ASCII_RUN.finditer(text):
-        if m.start() > pos:
-            parts.append(
-                f'<span style="font-size:{size};font-family:{font}">'
-                f"{_e(text[pos : m.start()])}</span>"
-            )
-        parts.append(
-            f'<span\nlang="EN-US" style="font-size:{size};font-family:&quot;Times New Roman&quot;,'
-            f'serif;mso-fareast-font-family:{font}">{_e(m.group(0))}</span>'
-        )
-        pos = m.end()
-    if pos < len(text):
-        parts.append(f'<span style="font-size:{size};font-family:{font}">{_e(text[pos:])}</span>')
-    return "".join(parts)
+    return mso_runs(text, font, size, break_in_tag=True)
 
 
 def _body_mso(blocks: Sequence[Block]) -> str:
