@@ -17,8 +17,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gongkai.archive.exceptions import ArchiveError
@@ -66,11 +66,26 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def make_engine(url: str) -> Engine:
+def _parse(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ArchiveError(f"archive url {url!r} is not a database URL: {exc}") from exc
+    if parsed.drivername in ("postgres", "postgres+psycopg"):
+        raise ArchiveError(f"archive url {_safe(url)}: write postgresql+psycopg://… "
+                           "(SQLAlchemy does not know postgres://)")
+    return parsed
+
+
+def _no_driver(url: str, exc: Exception) -> ArchiveError:
+    if make_url(url).get_backend_name() == "postgresql":
+        return ArchiveError(f"archive url {_safe(url)}: the PostgreSQL driver is not installed; "
+                            "pip install 'gongkai[postgres]' and write postgresql+psycopg://…")
+    return ArchiveError(f"archive url {_safe(url)}: {exc}")
+
+
+def make_engine(url: str) -> Engine:
+    parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -82,7 +97,9 @@ def make_engine(url: str) -> Engine:
         return engine
     try:
         return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
-    except (ArgumentError, ModuleNotFoundError) as exc:
+    except ModuleNotFoundError as exc:
+        raise _no_driver(url, exc) from exc
+    except (ArgumentError, NoSuchModuleError) as exc:
         raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
 
 
@@ -115,11 +132,37 @@ def upgrade(engine: Engine) -> None:
                            f"cannot upgrade archive {_safe(str(engine.url))}: {exc}") from exc
 
 
-def open_archive(url: str) -> Engine:
-    """An engine on an archive whose schema is current."""
+def open_archive(url: str, *, create: bool = True) -> Engine:
+    """An engine on an archive whose schema is current. Only what fills an archive (a crawl,
+    the scheduler, a WARC import) creates one; every other command passes ``create=False`` and
+    gets an error naming the archive it did not find, never a new empty one."""
+    if not create:
+        _must_exist(url)
     engine = make_engine(url)
+    if not create and _revision(engine, url) is None:
+        engine.dispose()
+        raise ArchiveError(f"no archive in {_safe(url)} (no gongkai tables): run "
+                           "`gongkai crawl` first, or pass --db with the archive's URL")
     upgrade(engine)
     return engine
+
+
+def _revision(engine: Engine, url: str) -> str | None:
+    try:
+        return current_revision(engine)
+    except SQLAlchemyError as exc:
+        raise ArchiveError(f"cannot open archive {_safe(url)}: "
+                           f"{getattr(exc, 'orig', None) or exc}") from exc
+
+
+def _must_exist(url: str) -> None:
+    parsed = _parse(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database
+    if not database or database == ":memory:" or not Path(database).expanduser().is_file():
+        raise ArchiveError(f"no archive at {_safe(url)}: run `gongkai crawl` first, or pass "
+                           "--db with the archive's URL")
 
 
 def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
@@ -135,16 +178,10 @@ def open_read_only(url: str) -> Engine:
     ``query_only``), PostgreSQL sessions with ``default_transaction_read_only``, so no code path
     of a web request can change the archive whatever it asks. A missing database or one whose
     schema is behind is an error, never created or upgraded here."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ArchiveError(f"archive url {url!r} is not a database URL: {exc}") from exc
+    parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if not database or database == ":memory:" or not Path(database).expanduser().is_file():
-            raise ArchiveError(f"no archive at {_safe(url)}: run `gongkai crawl` first, or "
-                               "pass --db with the archive's URL")
-        path = Path(database).expanduser().resolve()
+        _must_exist(url)
+        path = Path(parsed.database or "").expanduser().resolve()
         engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
         event.listen(engine, "connect", _sqlite_read_only)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
@@ -152,7 +189,9 @@ def open_read_only(url: str) -> Engine:
         try:
             engine = create_engine(parsed, pool_pre_ping=True, connect_args={
                 "options": "-c default_transaction_read_only=on"})
-        except (ArgumentError, ModuleNotFoundError) as exc:
+        except ModuleNotFoundError as exc:
+            raise _no_driver(url, exc) from exc
+        except (ArgumentError, NoSuchModuleError) as exc:
             raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
     try:
         revision = current_revision(engine)

@@ -17,7 +17,6 @@ from typing import Any
 import click
 
 from gongkai.archive import queries
-from gongkai.archive.db import open_archive
 from gongkai.crawler.config import Config
 from gongkai.crawler.exceptions import ConfigError
 from gongkai.crawler.options import (
@@ -26,6 +25,7 @@ from gongkai.crawler.options import (
     csv_option,
     emit,
     emit_json,
+    existing_archive,
     json_option,
     safe,
 )
@@ -134,7 +134,7 @@ def pages(source: str | None, as_of: str | None, as_json: bool, as_csv: bool,
     from gongkai.archive.versions import parse_as_of
 
     moment = parse_as_of(as_of) if as_of else None
-    rows = queries.pages(open_archive(config.archive_url), source, as_of=moment)
+    rows = queries.pages(existing_archive(config), source, as_of=moment)
     emit(rows, ["url", "source", "status", "versions", "first_seen", "last_seen"],
          as_json=as_json, as_csv=as_csv, header=f"{'status':<6} {'vers':<4} {'source':<14} url",
          line=lambda row: f"{row['status']:<6} v{row['versions']:<3} "
@@ -151,7 +151,7 @@ def history(url: str, fetches: bool, as_json: bool, config: Config) -> None:
 
     Example: gongkai history http://www.example.gov.cn/ndbg/1.html --json
     """
-    engine = open_archive(config.archive_url)
+    engine = existing_archive(config)
     rows = queries.fetches(engine, url) if fetches else queries.history(engine, url)
     def line(row: dict[str, Any]) -> str:
         if fetches:
@@ -182,7 +182,7 @@ def diff(url: str, from_version: int | None, to_version: int | None, paragraphs:
     """
     from gongkai.archive.diff import diff_versions
 
-    result = diff_versions(open_archive(config.archive_url), url, from_version, to_version)
+    result = diff_versions(existing_archive(config), url, from_version, to_version)
     if as_json:
         emit_json(result.to_json())
         return
@@ -227,7 +227,7 @@ def alerts(ctx: click.Context, state: str | None, as_json: bool, as_csv: bool,
         return
     from gongkai.archive.outbox import listing
 
-    rows = listing(open_archive(config.archive_url), state)
+    rows = listing(existing_archive(config), state)
     emit(rows, list(rows[0]) if rows else ["state", "event", "channel", "url"],
          as_json=as_json, as_csv=as_csv,
          header=f"{'state':<8} {'event':<12} {'tries':<6} {'channel':<28} page or source",
@@ -247,7 +247,7 @@ def alerts_retry(config: Config) -> None:
     from gongkai.archive.outbox import retry
     from gongkai.crawler.alerts import deliver
 
-    engine = open_archive(config.archive_url)
+    engine = existing_archive(config)
     count = retry(engine)
     report = deliver(config, engine, force=True)
     click.echo(f"retried {count} deliveries: {report.sent} sent, {report.failed} failed")
@@ -290,7 +290,7 @@ def schedule_list(as_json: bool, config: Config) -> None:
     from gongkai.crawler.scheduler import next_runs, schedule_of
     from gongkai.crawler.status import stored_next_runs
 
-    planned = {**next_runs(config), **stored_next_runs(open_archive(config.archive_url))}
+    planned = {**next_runs(config), **stored_next_runs(existing_archive(config))}
     rows = [{"source": s.id, "schedule": schedule_of(config, s.id),
              "next_run": queries.iso(planned.get(s.id))} for s in config.sources]
     emit(rows, [], as_json=as_json,
@@ -313,7 +313,7 @@ def calendar(year: int | None, as_json: bool, as_csv: bool, config: Config) -> N
     from gongkai.archive.calendar import calendar as report_calendar
 
     year = year or datetime.now(UTC).year - 1
-    entries = report_calendar(open_archive(config.archive_url),
+    entries = report_calendar(existing_archive(config),
                               [(s.id, s.level) for s in config.sources], year)
     emit([e.to_json() for e in entries],
          ["source", "year", "state", "deadline", "first_seen", "url"],
@@ -337,7 +337,7 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
     """
     from gongkai.crawler.status import status as source_status
 
-    rows = source_status(config, open_archive(config.archive_url))
+    rows = source_status(config, existing_archive(config))
     emit(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
                 "new_versions", "unchanged", "gone", "failed", "flags"],
          as_json=as_json, as_csv=as_csv,
@@ -362,7 +362,7 @@ def reparse(force: bool, config: Config) -> None:
     """
     from gongkai.archive.reparse import reparse_all
 
-    summary = reparse_all(open_archive(config.archive_url), force=force)
+    summary = reparse_all(existing_archive(config), force=force)
     click.echo(f"reparsed {summary.versions} versions: {summary.changed} changed, "
                f"{summary.failed} failed")
 

@@ -123,6 +123,19 @@ def load_config(
     return config
 
 
+def relative_to(url: str, config_path: str | None) -> str:
+    """A relative SQLite path in a config file names a file beside the config, not in
+    whatever folder a command happens to run from (``sqlite:///gongkai.db`` next to
+    /etc/gongkai/gongkai.toml is /etc/gongkai/gongkai.db). Other URLs are returned as is."""
+    if config_path is None or not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return url
+    database = url.removeprefix("sqlite:///").split("?", 1)
+    if not database[0] or Path(database[0]).expanduser().is_absolute():
+        return url
+    absolute = (Path(config_path).resolve().parent / database[0]).as_posix()
+    return "sqlite:///" + absolute + ("?" + database[1] if len(database) > 1 else "")
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -177,7 +190,7 @@ class _Reader:
 def parse_config(data: dict[str, Any], path: str) -> Config:
     top = _Reader(path, "", data)
     archive = _Reader(path, "archive", top.get("archive", dict, {}))
-    archive_url = archive.get("url", str, defaults.ARCHIVE_URL)
+    archive_url = relative_to(archive.get("url", str, defaults.ARCHIVE_URL), path)
     archive.done()
     crawl = _crawl(_Reader(path, "crawl", top.get("crawl", dict, {})))
     sources = tuple(

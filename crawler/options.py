@@ -15,10 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from gongkai.archive.content import strip_controls
+from gongkai.archive.db import open_archive
 from gongkai.archive.exceptions import ArchiveError, NotArchived, QueryError
-from gongkai.crawler.config import load_config
+from gongkai.crawler.config import Config, load_config
 from gongkai.crawler.exceptions import ConfigError
 
 
@@ -32,11 +34,18 @@ class Failure(click.ClickException):
     (1 for what went wrong, 2 for what was asked wrongly: config, query, options)."""
 
     def __init__(self, message: object, exit_code: int = 1) -> None:
-        super().__init__(safe(message))
+        # one line, whatever the driver said (libpq's errors run over two)
+        super().__init__(" ".join(safe(message).split()))
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
         click.echo(f"gongkai: {self.format_message()}", err=True)
+
+
+def existing_archive(config: Config) -> Engine:
+    """The archive a command reads: it must exist (only a crawl, the scheduler or a WARC
+    import creates one), so a mistyped --db is an error, not a new empty archive."""
+    return open_archive(config.archive_url, create=False)
 
 
 def emit_json(data: Any) -> None:

@@ -13,14 +13,20 @@ from typing import Any
 
 import click
 
-from gongkai.archive.db import open_archive
 from gongkai.archive.exceptions import QueryError
 from gongkai.archive.export import DATASETS, FORMATS, dataset, write
 from gongkai.archive.search import Filters, marked
 from gongkai.archive.search import query as search_query
 from gongkai.archive.versions import metric_history, parse_as_of, parse_day, raw, reading
 from gongkai.crawler.config import Config
-from gongkai.crawler.options import config_options, emit, emit_json, json_option, safe
+from gongkai.crawler.options import (
+    config_options,
+    emit,
+    emit_json,
+    existing_archive,
+    json_option,
+    safe,
+)
 
 
 def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,7 +79,7 @@ def search(query: str, limit: int, offset: int, as_json: bool, as_csv: bool, con
     Example: gongkai search 行政复议 --region 湖南省 --year 2019 --json
     """
     filters = make_filters(kw)
-    engine = open_archive(config.archive_url)
+    engine = existing_archive(config)
     with engine.connect() as conn:
         hits = search_query(conn, query, filters, limit=limit, offset=offset)
     rows = [hit.to_json() for hit in hits]
@@ -113,7 +119,7 @@ def show(url: str, number: int | None, as_of: str | None, parser_version: str | 
     if number is not None and as_of is not None:
         raise QueryError("give --version or --as-of, not both")
     moment = parse_as_of(as_of) if as_of else None
-    engine = open_archive(config.archive_url)
+    engine = existing_archive(config)
     if as_raw:
         if sys.stdout.isatty():
             raise QueryError("--raw writes the original bytes; redirect them to a file "
@@ -168,7 +174,7 @@ def export(name: str, fmt: str, output: str | None, panel: bool, with_text: bool
         raise QueryError("--panel applies to the metrics dataset only")
     if fmt == "parquet" and output is None and sys.stdout.isatty():
         raise QueryError("Parquet is binary: give -o FILE")
-    engine = open_archive(config.archive_url)
+    engine = existing_archive(config)
     with engine.connect() as conn:
         data = dataset(conn, name, filters, panel=panel, with_text=with_text)
         if output is None:
@@ -203,7 +209,7 @@ def metrics_history(target: str, key: str, as_json: bool, as_csv: bool,
 
     Example: gongkai metrics history chenzhou applications.received --json
     """
-    rows = metric_history(open_archive(config.archive_url), target, key)
+    rows = metric_history(existing_archive(config), target, key)
     columns = ["year", "url", "version", "value", "unit", "from_prose", "first_seen",
                "last_seen", "parser_version"]
     if not rows and not (as_json or as_csv):

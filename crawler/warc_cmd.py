@@ -9,7 +9,13 @@ from __future__ import annotations
 import click
 
 from gongkai.crawler.config import Config
-from gongkai.crawler.options import config_options, emit_json, json_option, safe
+from gongkai.crawler.options import (
+    config_options,
+    emit_json,
+    existing_archive,
+    json_option,
+    safe,
+)
 
 
 @click.group()
@@ -37,10 +43,9 @@ def warc_export(output: str, source: str | None, no_index: bool, as_json: bool,
 
     Example: gongkai warc export -o reports.warc.gz --source chenzhou
     """
-    from gongkai.archive.db import open_archive
     from gongkai.archive.warc import export_warc
 
-    summary = export_warc(open_archive(config.archive_url), output, source=source,
+    summary = export_warc(existing_archive(config), output, source=source,
                           cdxj=not no_index)
     if as_json:
         emit_json(summary.to_json())

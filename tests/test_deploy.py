@@ -295,7 +295,7 @@ def test_dockerfile_healthcheck_is_a_real_gongkai_command():
         assert option in help_text.stdout
 
 
-def test_dockerfile_healthcheck_passes_on_a_fresh_archive_and_fails_without_one(tmp_path: Path):
+def test_dockerfile_healthcheck_passes_on_an_archive_and_fails_without_one(tmp_path: Path):
     """The HEALTHCHECK line as Docker runs it (/bin/sh -c), with the image's environment."""
     if not (VENV_BIN / "gongkai").exists():
         pytest.skip(f"no gongkai console script beside {sys.executable}")
@@ -306,6 +306,12 @@ def test_dockerfile_healthcheck_passes_on_a_fresh_archive_and_fails_without_one(
         return subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True,
                               timeout=120, cwd=tmp_path, env=clean_env(PATH=path, **env))
 
+    # before the scheduler has created the archive the check fails (the start period covers
+    # that), and it never creates one itself
+    missing = probe(GONGKAI_CONFIG=str(TOML_EXAMPLE), GONGKAI_DB=f"sqlite:///{tmp_path}/a.db")
+    assert missing.returncode == 1 and "no archive at" in missing.stderr
+    assert not (tmp_path / "a.db").exists()
+    open_archive(f"sqlite:///{tmp_path}/a.db").dispose()  # what `schedule run` does first
     healthy = probe(GONGKAI_CONFIG=str(TOML_EXAMPLE), GONGKAI_DB=f"sqlite:///{tmp_path}/a.db")
     assert healthy.returncode == 0, healthy.stderr
     down = probe(GONGKAI_CONFIG=str(TOML_EXAMPLE),

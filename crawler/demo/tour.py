@@ -30,7 +30,7 @@ def _config(workdir: Path, base_url: str, listings: list[str], alert_url: str) -
             f'region = "示例省示例市"\nstart_urls = ["{base_url}{path}"]\n'
         )
     text = (
-        f'[archive]\nurl = "sqlite:///{workdir / "gongkai.db"}"\n\n'
+        f'[archive]\nurl = "sqlite:///{(workdir / "gongkai.db").resolve()}"\n\n'
         "[crawl]\ndownload_delay = 0.05\nconcurrency_per_domain = 4\ntimeout = 10\n"
         "retries = 1\n\n" + "\n".join(sources)
         + f'\n[[alerts]]\nurl = "{alert_url}"\nevents = ["changed", "gone"]\n'
