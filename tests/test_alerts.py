@@ -206,3 +206,42 @@ def test_calendar_and_one_missing_report_alert(tmp_path):
                                      "--json").stdout)
         assert missing[0]["state"] == ("missing" if overdue else "pending")
         assert missing[0]["url"] is None
+
+
+def test_a_sender_killed_between_send_and_record_sends_again_never_loses(tmp_path):
+    """At least once: the crawl is killed (SIGKILL) the moment the receiver has the message and
+    before it can record it. The delivery stays claimed, not lost; sent again, the message
+    names the same events, so the receiver can drop the repeat."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook() as receiver, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0,
+                              alerts=[{"url": receiver.url, "events": ["new"]}])
+        proc = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "crawl",
+                                 "--config", str(config)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        receiver.on_receive = lambda _payload: os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=300) == -signal.SIGKILL
+        receiver.on_receive = None
+        assert len(receiver.received) == 1
+        claimed = json.loads(gongkai(config, "alerts", "--json").stdout)
+        assert claimed and {d["state"] for d in claimed} == {"pending"}
+        assert {d["attempts"] for d in claimed} == {1}
+        # the archive is whole: the crawl finished its run before delivering
+        pages = json.loads(gongkai(config, "pages", "--json").stdout)
+        assert pages and all(p["versions"] == 1 for p in pages)
+
+        assert gongkai(config, "alerts", "retry").returncode == 0
+        assert len(receiver.received) == 2
+        first, again = (set(re.findall(r"event #(\d+)", m["message"])) for m in receiver.received)
+        assert first == again and len(first) == len(claimed)  # one event per delivery
+        sent = json.loads(gongkai(config, "alerts", "--json").stdout)
+        assert {d["state"] for d in sent} == {"sent"}
+        gongkai(config, "alerts", "retry")
+        assert len(receiver.received) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +20,9 @@ class Receiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: called with each accepted payload before the answer goes back (a test kills the
+    #: sender there: delivered, but the sender never hears so)
+    on_receive: Callable[[dict[str, Any]], None] | None = None
 
 
 @contextmanager
@@ -37,6 +40,8 @@ def webhook(fail_first: int = 0) -> Iterator[Receiver]:
                 else:
                     receiver.received.append(payload)
                     status = 200
+            if status == 200 and receiver.on_receive is not None:
+                receiver.on_receive(payload)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
