@@ -105,7 +105,13 @@ def test_broken_pages_are_recorded_and_the_crawl_goes_on(tmp_path):
         base = server.base_url
         config = write_config(tmp_path, db, base, ["/traps/index.html", *site.listings],
                               download_delay=0, max_response_mb=4, timeout=2, retries=0)
+        started = time.monotonic()
         runs = crawl(config)
+        # bounded time and memory, though servers stall, drip, stream forever or declare 2 GB
+        assert time.monotonic() - started < 120
+        import resource
+
+        assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 600 * 1024  # KiB
         assert runs["traps"]["failed"] == len(traps) - 1  # truncated HTML still parses
         engine = open_archive(db)
         outcome = {}
@@ -125,6 +131,11 @@ def test_broken_pages_are_recorded_and_the_crawl_goes_on(tmp_path):
         assert outcome["redirect_loop"][0] == outcome["reset"][0] == "error"
         assert outcome["oversized"][0] == "error"
         assert outcome["truncated_html"][0] == "ok"
+        # servers that never finish: cut by the download timeout or the size limit
+        for name in ("trickle", "stall", "endless_chunked", "huge_length"):
+            assert outcome[name][0] == "error", (name, outcome[name])
+        assert "timeout" in outcome["stall"][1].lower()
+        assert "timeout" in outcome["trickle"][1].lower()
         pages = by_url(queries.pages(engine), base)
         for name, path in traps.items():
             if name != "truncated_html":

@@ -481,7 +481,27 @@ def test_trap_listing_links_every_trap(demo: tuple[Site, DemoServer, dict]) -> N
     text = body.decode("utf-8")
     for n, (name, path) in enumerate((k, v) for k, v in traps.items() if k != "listing"):
         assert f'<a href="{path}">测试区2018年政府信息公开工作年度报告（{n + 1}）</a>' in text, name
-    assert len(traps) == 15
+    assert len(traps) == 19
+
+
+def test_traps_that_never_finish(demo: tuple[Site, DemoServer, dict]) -> None:
+    """The servers a crawl must cut off: half a body then a drip, a stall, an endless chunked
+    body, a 2 GB Content-Length."""
+    _, server, traps = demo
+    resp = raw_get(server, traps["stall"], timeout=1)
+    length = int(resp.getheader("Content-Length"))
+    got = resp.read1(length)
+    assert 0 < len(got) <= length // 2
+    with pytest.raises((TimeoutError, socket.timeout)):
+        resp.read(length - len(got))
+    resp.close()
+    resp = raw_get(server, traps["endless_chunked"])
+    assert resp.getheader("Transfer-Encoding") == "chunked"
+    assert len(resp.read(5 * 1024 * 1024)) == 5 * 1024 * 1024  # and more would follow
+    resp.close()
+    resp = raw_get(server, traps["huge_length"])
+    assert int(resp.getheader("Content-Length")) == 2 * 1024 ** 3
+    resp.close()
 
 
 def test_trap_status_pages(demo: tuple[Site, DemoServer, dict]) -> None:

@@ -94,6 +94,13 @@ def add_traps(site: Site, *, slow_seconds: float = 5.0,
     add("reset", Resource(b"", reset=True))
     add("oversized", Resource(b"<p>" + "测试填充内容。".encode() * 200 + b"</p>\n",
                               size_bytes=oversize_bytes))
+    # servers that never finish: bounded by the download timeout and the size limit
+    page = _plain_page(TRAP_TITLE.format(n=13), "测试区人民政府",
+                       "<p>" + "2018年测试区共主动公开政府信息1024条。" * 40 + "</p>", 0).encode()
+    add("trickle", Resource(page, trickle=0.05))
+    add("stall", Resource(page, trickle=3600))
+    add("endless_chunked", Resource("<p>测试填充内容。</p>".encode() * 10, endless=True))
+    add("huge_length", Resource(b"<p>x</p>", size_bytes=2 * 1024 ** 3))
     items = [_Item(p, TRAP_TITLE.format(n=n + 1), "2019-03-31")
              for n, p in enumerate(paths.values())]
     lst = _Listing("/traps/index.html", "plain", items, column="测试区政府信息公开年报",

@@ -170,6 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         if res.size_bytes:
             self._stream(res, head)
             return
+        if res.endless:
+            self._endless(res, head)
+            return
+        if res.trickle:
+            self._trickle(res, head)
+            return
         body = res.body
         if res.dynamic_counter and not head:
             body = body.replace(_VIEWS, str(self.server.next_view(self.path)).encode())
@@ -220,6 +226,43 @@ class _Handler(BaseHTTPRequestHandler):
                 left -= len(piece)
         except OSError:
             self.close_connection = True
+
+    def _trickle(self, res: Resource, head: bool) -> None:
+        """Half the body at once, then one byte every ``res.trickle`` seconds: a server that
+        stalls mid-body, or drips it, while the connection stays open."""
+        self.send_header("Content-Type", res.content_type)
+        self.send_header("Content-Length", str(len(res.body)))
+        self.end_headers()
+        if head:
+            return
+        half = len(res.body) // 2
+        try:
+            self.wfile.write(res.body[:half])
+            self.wfile.flush()
+            for k in range(half, len(res.body)):
+                if self.server.stopping.wait(res.trickle):
+                    break
+                self.wfile.write(res.body[k:k + 1])
+                self.wfile.flush()
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def _endless(self, res: Resource, head: bool) -> None:
+        """A chunked body that never ends (until the client hangs up or the server stops)."""
+        self.send_header("Content-Type", res.content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if head:
+            return
+        chunk = (res.body or b" ") * max(1, _CHUNK // max(len(res.body), 1))
+        frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+        try:
+            while not self.server.stopping.is_set():
+                self.wfile.write(frame)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _reset(self) -> None:
         """Abort the connection with a TCP RST (SO_LINGER 0, then close)."""

@@ -76,10 +76,12 @@ class Resource:
     exactly what change detection must cope with; the ETag is therefore computed on the
     template (see :meth:`etag`), so a conditional recrawl of an unchanged page still gets 304.
 
-    ``delay``, ``reset`` and ``size_bytes`` exist for failure tests: sleep before answering,
-    reset the TCP connection instead of answering, or stream ``size_bytes`` bytes (``body``
-    repeated) without holding them in memory.  ``last_modified`` (epoch seconds) is fixed per
-    resource: a changed resource is a new ``Resource`` with a later time.
+    ``delay``, ``reset``, ``size_bytes``, ``trickle`` and ``endless`` exist for failure
+    tests: sleep before answering, reset the TCP connection instead of answering, stream
+    ``size_bytes`` bytes (``body`` repeated) without holding them in memory, send half the
+    body and then one byte every ``trickle`` seconds, or send a chunked body that never ends.
+    ``last_modified`` (epoch seconds) is fixed per resource: a changed resource is a new
+    ``Resource`` with a later time.
     """
 
     body: bytes
@@ -90,6 +92,8 @@ class Resource:
     delay: float = 0.0
     reset: bool = False
     size_bytes: int = 0
+    trickle: float = 0.0
+    endless: bool = False
     last_modified: float = field(default_factory=time.time)
 
     def etag(self) -> str:
