@@ -315,8 +315,8 @@ TABLE_DOCS: dict[str, TableDoc] = {
             "id": "Row id.",
             "event_id": "event.id to send.",
             "channel_key": "channel.key to send it to.",
-            "state": "pending (not sent yet, retried), sent, or failed (gave up after 8 "
-                     "attempts until gongkai alerts retry).",
+            "state": "pending (not sent yet, retried), sent, or failed (gave up after "
+                     "about a week of attempts, until gongkai alerts retry).",
             "attempts": "Sending attempts so far.",
             "next_try": f"Earliest time of the next attempt; {_UTC}.",
             "last_error": "Error of the last failed attempt; null when none failed.",

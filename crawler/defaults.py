@@ -48,8 +48,10 @@ MAX_RETRY_BACKOFF = 60.0
 #: seconds before a failed alert delivery is retried; doubles per attempt up to ALERT_RETRY_CAP
 ALERT_RETRY_BASE = 60.0
 ALERT_RETRY_CAP = 6 * 3600.0
-#: attempts after which a delivery is `failed` until `gongkai alerts retry`
-ALERT_MAX_ATTEMPTS = 8
+#: attempts after which a delivery is `failed` until `gongkai alerts retry`: about a week
+#: (8 doubling waits, then one every ALERT_RETRY_CAP), so a channel down for a day or two
+#: still gets every alert when it returns
+ALERT_MAX_ATTEMPTS = 36
 #: seconds a claimed delivery is held for its sender; past it a sender that died between
 #: sending and recording is presumed dead and the alert is sent again (at least once)
 ALERT_CLAIM_LEASE = 300.0

@@ -245,3 +245,35 @@ def test_a_sender_killed_between_send_and_record_sends_again_never_loses(tmp_pat
         assert {d["state"] for d in sent} == {"sent"}
         gongkai(config, "alerts", "retry")
         assert len(receiver.received) == 2
+
+
+def test_a_channel_down_for_a_day_loses_nothing_and_sends_once_when_back(tmp_path):
+    """A day of sending rounds (one every 30 min, each with the time it runs at) while the
+    webhook refuses everything; then it answers again: each alert arrives exactly once."""
+    from datetime import timedelta
+
+    from gongkai.archive.db import open_archive
+    from gongkai.archive.models import utcnow
+    from gongkai.crawler.alerts import send_due
+    from gongkai.crawler.config import load_config
+
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    with webhook(fail_first=10_000) as receiver, serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings[:1], download_delay=0,
+                              alerts=[{"url": receiver.url, "events": ["new"]}])
+        crawl(config)  # the crawl's own attempt is refused
+        engine = open_archive(db)
+        subs = list(load_config(str(config), {}).alerts)
+        start = utcnow()
+        for step in range(1, 49):
+            send_due(engine, subs, now=start + timedelta(minutes=30 * step))
+        down = json.loads(gongkai(config, "alerts", "--json").stdout)
+        assert receiver.received == [] and receiver.refused > 5
+        assert {d["state"] for d in down} == {"pending"}  # still trying, not given up
+        receiver.fail_first = receiver.refused  # the channel is back
+        for step in range(49, 49 + 16):  # the next 8 hours
+            send_due(engine, subs, now=start + timedelta(minutes=30 * step))
+        assert len(receiver.received) == 1  # one digest of every new report, once
+        sent = json.loads(gongkai(config, "alerts", "--json").stdout)
+        assert {d["state"] for d in sent} == {"sent"} and len(sent) == len(down)
