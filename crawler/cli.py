@@ -367,6 +367,38 @@ def reparse(force: bool, config: Config) -> None:
                f"{summary.failed} failed")
 
 
+@main.group("archive")
+def archive_group() -> None:
+    """Look after the archive itself."""
+
+
+@archive_group.command("check")
+@click.option("--no-hash", is_flag=True, help="Skip re-hashing every stored body (faster).")
+@json_option
+@config_options
+def archive_check(no_hash: bool, as_json: bool, config: Config) -> None:
+    """Verify the archive's invariants: version numbers without gaps, each page's current
+    version present, one current reading per version, no two versions in a row with the same
+    content, no fetch pointing at a missing version, every stored body matching its hash.
+    Exit status 1 when anything is wrong.
+
+    Example: gongkai archive check --config gongkai.toml
+    """
+    from gongkai.archive.check import check
+
+    report = check(existing_archive(config), hash_blobs=not no_hash)
+    if as_json:
+        emit_json(asdict(report) | {"ok": report.ok})
+    else:
+        click.echo(f"{report.pages} pages, {report.versions} versions, {report.fetches} "
+                   f"fetches, {report.blobs} blobs: "
+                   f"{'ok' if report.ok else f'{len(report.problems)} problems'}")
+        for problem in report.problems[:200]:
+            click.echo(f"  ! {safe(problem)}")
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; the view is read-only, but exposing it is your call.")

@@ -3,6 +3,7 @@ site served on 127.0.0.1, into a real archive."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -317,3 +318,43 @@ def test_scrapy_crawl_runs_the_same_spider_with_the_same_settings(tmp_path):
     assert {p["source"] for p in by_scrapy.values()} == {"trs"}
     assert status["trs"]["outcome"] == "ok" and status["trs"]["pages"] == len(by_scrapy)
     assert "never_crawled" in status["hanweb"]["flags"]
+
+
+def test_crawls_killed_at_random_points_leave_an_archive_that_checks_and_resumes(tmp_path):
+    """SIGKILL at random moments of several crawls (during fetches, parsing, writes): every
+    time `gongkai archive check` passes, nothing archived before is lost, and the last crawl
+    completes with one version per report and no duplicate fetch records of a version."""
+    import random
+
+    site = build_demo_site()
+    db = f"sqlite:///{tmp_path}/archive.db"
+    rng = random.Random(20261130)
+    revised = _three_html_reports(site)[0]
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings, download_delay=0.1)
+        archived: set[str] = set()
+        for round_ in range(4):
+            if round_ == 2:
+                site.change_number(revised, "213", "214")
+            proc = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "crawl",
+                                     "--config", str(config)], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            time.sleep(rng.uniform(0.5, 4.0))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            checked = gongkai(config, "archive", "check", "--json")
+            assert checked.returncode == 0, checked.stdout
+            assert json.loads(checked.stdout)["ok"] is True
+            pages = {p["url"] for p in json.loads(gongkai(config, "pages", "--json").stdout)
+                     if p["versions"]}
+            assert archived <= pages  # nothing archived before is lost
+            archived = pages
+        crawl(config)
+        assert gongkai(config, "archive", "check").returncode == 0
+        pages = by_url(json.loads(gongkai(config, "pages", "--json").stdout), server.base_url)
+        assert set(site.reports) <= set(pages)
+        # two versions only if the revised report was archived before its figure changed
+        assert pages[revised]["versions"] in (1, 2)
+        assert all(p["versions"] == 1 for path, p in pages.items()
+                   if path in site.reports and path != revised), pages
