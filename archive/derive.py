@@ -54,7 +54,11 @@ def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
         row = Derivation(version_id=version.id, parser_version=parser)
         s.add(row)
     existed = row.id is not None
+    kept = (previous.meta or {}).get("attachments") if previous is not None else None
     _fill(row, report)
+    if kept and "attachments" not in row.meta:
+        # what the crawl saw the bytes link to is not the parser's to forget on a re-read
+        row.meta = {**row.meta, "attachments": kept}
     s.flush()
     if existed:
         s.execute(delete(Metric).where(Metric.derivation_id == row.id))

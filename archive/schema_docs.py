@@ -196,7 +196,8 @@ TABLE_DOCS: dict[str, TableDoc] = {
             "script": "The page's original script: hans or hant.",
             "kind": "File type read: html, pdf, docx, xlsx, xls or doc.",
             "meta": "JSON object with the rest of the reading: encoding, sections "
-                    "([{heading, text}]), tables (rows of cells) and metrics_from_prose.",
+                    "([{heading, text}]), tables (rows of cells), metrics_from_prose, and "
+                    "attachments (the attachment URLs the crawl found the bytes linking to).",
             "metrics": "JSON object of the statistics, key → value; the same figures as the "
                        "metric rows.",
             "warnings": "JSON array of strings: what the parser doubted (e.g. totals that do "

@@ -87,6 +87,8 @@ class FetchRecord:
     report: Report | None = None
     #: search tokens of the report's title and text, computed beside the parse
     search_tokens: tuple[str, str] | None = None
+    #: attachment URLs the body links to (PDF, DOC, XLS…), as the spider found them
+    attachments: list[str] | None = None
 
 
 def failure_streak(s: Session, source_id: str) -> int:
@@ -168,11 +170,19 @@ class Store:
             s.flush()
             return run.id
 
-    def finish_run(self, run_id: int, outcome: str, *, alert_after: int = 1) -> Run:
+    def finish_run(self, run_id: int, outcome: str, *, alert_after: int = 1,
+                   not_stored: int = 0, reason: str | None = None) -> Run:
         """Close a run; the ``alert_after``-th failed run in a row raises one crawl_failed
-        event (not one per failure: a dead site would page someone every night)."""
+        event (not one per failure: a dead site would page someone every night).
+        ``not_stored`` pages were fetched but could not be written (a locked or full
+        database): they count as failed, with ``reason``, and the next crawl fetches them."""
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             run = s.get_one(Run, run_id)
+            if not_stored:
+                run.pages += not_stored
+                run.failed += not_stored
+                run.errors = [*run.errors, f"{not_stored} pages not stored: {reason}"][
+                    -MAX_RUN_ERRORS:]
             archived_before = s.scalar(
                 select(func.count()).select_from(Page)
                 .where(Page.source_id == run.source_id, Page.current_version.is_not(None))
@@ -200,11 +210,14 @@ class Store:
             rows = s.execute(
                 select(Page.id, Page.url, Page.parent_id, Page.status, Page.current_version,
                        Page.source_id, Page.kind, Page.last_seen, Fetch.etag,
-                       Fetch.last_modified, Version.first_seen.label("changed_at"))
+                       Fetch.last_modified, Version.first_seen.label("changed_at"),
+                       Derivation.meta)
                 .outerjoin(latest, latest.c.page_id == Page.id)
                 .outerjoin(Fetch, Fetch.id == latest.c.fetch_id)
                 .outerjoin(Version, (Version.page_id == Page.id)
                            & (Version.number == Page.current_version))
+                .outerjoin(Derivation, (Derivation.version_id == Version.id)
+                           & Derivation.current)
                 .where(Page.source_id.in_(source_ids))
             ).all()
         known = {row.url: KnownPage(row.url, row.source_id, row.kind, row.status, None, None, [],
@@ -217,6 +230,10 @@ class Store:
                 page.etag, page.last_modified = row.etag, row.last_modified
             if row.parent_id in by_id:
                 known[by_id[row.parent_id]].attachments.append(row.url)
+        for row in rows:
+            linked = (row.meta or {}).get("attachments") or []
+            page = known[row.url]
+            page.attachments += [url for url in linked if url not in page.attachments]
         return known
 
     def record(self, rec: FetchRecord) -> Stored:
@@ -329,7 +346,11 @@ class Store:
                           first_seen=rec.fetched_at, last_seen=rec.fetched_at)
         s.add(version)
         s.flush()
-        derive(s, version, report, fresh=True, tokens=rec.search_tokens)
+        reading = derive(s, version, report, fresh=True, tokens=rec.search_tokens)
+        if rec.attachments:
+            # kept with the version, so a later 304 still leads to attachments whose own
+            # fetch was never stored (a full or locked archive)
+            reading.meta = {**(reading.meta or {}), "attachments": rec.attachments}
         previous = page.current_version
         page.current_version = number
         fetch.version_number = number

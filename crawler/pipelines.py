@@ -119,7 +119,11 @@ class ArchivePipeline:
         stored = await done
         if isinstance(stored, Exception):
             self.crawler.stats.inc_value("gongkai/store_error")
-            item.outcome, item.error = "error", f"not stored: {stored}"
+            # per source, with the first reason, for the run's record (run.finish)
+            self.crawler.stats.inc_value(f"gongkai/not_stored/{item.source_id}")
+            reason = " ".join(str(getattr(stored, "orig", None) or stored).split())[:300]
+            self.crawler.stats.set_value(f"gongkai/not_stored_reason/{item.source_id}", reason)
+            item.outcome, item.error = "error", f"not stored: {reason}"
         else:
             self.crawler.stats.inc_value(f"gongkai/stored/{stored}")
         item.body = None  # the bytes are in the archive now; free them

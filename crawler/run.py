@@ -19,6 +19,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
+from sqlalchemy.exc import SQLAlchemyError
 
 from gongkai.archive.calendar import raise_missing
 from gongkai.archive.db import open_archive
@@ -90,8 +91,22 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
     summaries = []
     for source in sources:
         outcome = _outcome(source, stats, reason)
-        run = store.finish_run(run_ids[source.id], outcome,
-                               alert_after=config.schedule.alert_after_failures)
+        try:
+            run = store.finish_run(
+                run_ids[source.id], outcome, alert_after=config.schedule.alert_after_failures,
+                not_stored=stats.get(f"gongkai/not_stored/{source.id}", 0),
+                reason=stats.get(f"gongkai/not_stored_reason/{source.id}"))
+        except SQLAlchemyError as exc:
+            # the archive cannot be written at all (locked, full, gone): say so plainly; the
+            # run stays open and the next crawl or scheduler start closes it as interrupted
+            message = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            log.error("run %s of %s could not be recorded: %s", run_ids[source.id], source.id,
+                      message)
+            summaries.append(RunSummary(
+                source=source.id, run_id=run_ids[source.id], outcome="unrecorded", pages=0,
+                new_versions=0, unchanged=0, gone=0, failed=0, bytes=0,
+                errors=[f"run not recorded: {message}"]))
+            continue
         if run.outcome == "ok":
             raise_missing(store.engine, source.id, source.level)
         summaries.append(RunSummary(

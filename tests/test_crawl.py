@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -358,3 +359,39 @@ def test_crawls_killed_at_random_points_leave_an_archive_that_checks_and_resumes
         assert pages[revised]["versions"] in (1, 2)
         assert all(p["versions"] == 1 for path, p in pages.items()
                    if path in site.reports and path != revised), pages
+
+
+def test_a_full_disk_fails_pages_cleanly_and_the_next_crawl_recovers(tmp_path):
+    """The archive on a real 1.2 MB filesystem (tmpfs): the crawl fills it, says so in its
+    summary, leaves no half-written version; once there is room, the next crawl archives the
+    rest by itself."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(disk)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        message = f"cannot mount a small filesystem here: {mounted.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        site = build_demo_site()
+        db = f"sqlite:///{disk}/archive.db"
+        with serve(site) as server:
+            config = write_config(tmp_path, db, server.base_url, site.listings, download_delay=0)
+            full = gongkai(config, "crawl")
+            assert "database or disk is full" in full.stdout, full.stdout
+            assert shutil.disk_usage(disk).free < 64 * 1024
+            checked = gongkai(config, "archive", "check")
+            assert checked.returncode == 0, checked.stdout
+            before = json.loads(gongkai(config, "pages", "--json").stdout)
+            assert all(p["versions"] <= 1 for p in before)
+            assert sum(p["versions"] for p in before) < len(site.reports)
+            subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+            crawl(config)
+            assert gongkai(config, "archive", "check").returncode == 0
+            after = by_url(json.loads(gongkai(config, "pages", "--json").stdout),
+                           server.base_url)
+            assert all(after[p]["versions"] == 1 for p in site.reports)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)

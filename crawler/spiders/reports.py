@@ -200,6 +200,11 @@ class ReportSpider(scrapy.Spider):
                            content_type, redirected=bool(meta.get("redirect_urls")))
         ok = verdict.outcome == "ok"
         body = response.body if ok or verdict.outcome in ("blocked", "moved") else None
+        attachments: list[str] = []
+        if ok and meta["kind"] == "report" and isinstance(response, TextResponse):
+            attachments = listing.attachment_links(response.body, response.url)
+        elif verdict.outcome == "not_modified" and requested in self.known:
+            attachments = self.known[requested].attachments
         yield FetchRecord(
             url=requested, source_id=source.id, run_id=self.run_ids.get(source.id),
             outcome=verdict.outcome, kind=meta["kind"], parent_url=meta.get("parent"),
@@ -211,12 +216,9 @@ class ReportSpider(scrapy.Spider):
             response_headers=header_pairs(response.headers),
             body=body, duration_ms=_elapsed(meta), evidence=verdict.evidence,
             error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
+            attachments=[url for url in attachments if listing.in_domains(url, source.domains)]
+            if ok else None,
         )
-        attachments: list[str] = []
-        if ok and meta["kind"] == "report" and isinstance(response, TextResponse):
-            attachments = listing.attachment_links(response.body, response.url)
-        elif verdict.outcome == "not_modified" and requested in self.known:
-            attachments = self.known[requested].attachments
         for url in attachments:
             if listing.in_domains(url, source.domains):
                 request = self._report_request(source, url, "attachment", requested)
