@@ -30,13 +30,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any,
+                    busy_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # Let SQLAlchemy, not pysqlite, issue BEGIN, so that SAVEPOINTs (one per page in a
     # batch) work: the documented pysqlite workaround.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
@@ -84,15 +85,18 @@ def _no_driver(url: str, exc: Exception) -> ArchiveError:
     return ArchiveError(f"archive url {_safe(url)}: {exc}")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        wait_ms = int((busy_timeout if busy_timeout is not None
+                       else SQLITE_BUSY_TIMEOUT_MS / 1000) * 1000)
+        engine = create_engine(parsed, connect_args={"timeout": wait_ms / 1000},
                                json_serializer=_json_dumps)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect",
+                     lambda conn, record: _sqlite_pragmas(conn, record, wait_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
@@ -132,13 +136,13 @@ def upgrade(engine: Engine) -> None:
                            f"cannot upgrade archive {_safe(str(engine.url))}: {exc}") from exc
 
 
-def open_archive(url: str, *, create: bool = True) -> Engine:
+def open_archive(url: str, *, create: bool = True, busy_timeout: float | None = None) -> Engine:
     """An engine on an archive whose schema is current. Only what fills an archive (a crawl,
     the scheduler, a WARC import) creates one; every other command passes ``create=False`` and
     gets an error naming the archive it did not find, never a new empty one."""
     if not create:
         _must_exist(url)
-    engine = make_engine(url)
+    engine = make_engine(url, busy_timeout=busy_timeout)
     if not create and _revision(engine, url) is None:
         engine.dispose()
         raise ArchiveError(f"no archive in {_safe(url)} (no gongkai tables): run "

@@ -84,6 +84,8 @@ class ScheduleConfig:
 class Config:
     path: str | None = None
     archive_url: str = defaults.ARCHIVE_URL
+    #: seconds a SQLite writer waits for another before the write fails ([archive].busy_timeout)
+    busy_timeout: float = defaults.BUSY_TIMEOUT
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[Subscription, ...] = ()
@@ -191,6 +193,8 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
     top = _Reader(path, "", data)
     archive = _Reader(path, "archive", top.get("archive", dict, {}))
     archive_url = relative_to(archive.get("url", str, defaults.ARCHIVE_URL), path)
+    busy_timeout = float(_positive(archive, "busy_timeout", (int, float), defaults.BUSY_TIMEOUT,
+                                   allow_zero=False))
     archive.done()
     crawl = _crawl(_Reader(path, "crawl", top.get("crawl", dict, {})))
     sources = tuple(
@@ -208,7 +212,8 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
     )
     schedule = _schedule(_Reader(path, "schedule", top.get("schedule", dict, {})))
     top.done()
-    return Config(path=path, archive_url=archive_url, crawl=crawl, sources=sources, alerts=alerts,
+    return Config(path=path, archive_url=archive_url, busy_timeout=busy_timeout, crawl=crawl,
+                  sources=sources, alerts=alerts,
                   schedule=schedule)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 ARCHIVE_URL = "sqlite:///gongkai.db"
+#: seconds a SQLite writer waits for another writer before its write fails ([archive].busy_timeout)
+BUSY_TIMEOUT = 30.0
 USER_AGENT = "gongkai/0.1 (+https://example.org/gongkai)"
 OBEY_ROBOTS = True
 #: seconds between two requests to one site

@@ -58,7 +58,7 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     from gongkai.crawler.spiders.reports import ReportSpider
 
     sources = [config.source(i) for i in source_ids] if source_ids else list(config.sources)
-    store = Store(open_archive(config.archive_url))
+    store = Store(open_archive(config.archive_url, busy_timeout=config.busy_timeout))
     run_ids = begin(config, store, sources)
     process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level,
                                                       log_format=log_format))
@@ -127,7 +127,7 @@ def standalone(crawler: Crawler, source: str | None) -> dict[str, Any]:
     config = load_config(os.environ.get("GONGKAI_CONFIG"), os.environ)
     ids = [s for s in (source or "").split(",") if s]
     sources = [config.source(i) for i in ids] if ids else list(config.sources)
-    store = Store(open_archive(config.archive_url))
+    store = Store(open_archive(config.archive_url, busy_timeout=config.busy_timeout))
     run_ids = begin(config, store, sources)
 
     def closed() -> None:

@@ -395,3 +395,46 @@ def test_a_full_disk_fails_pages_cleanly_and_the_next_crawl_recovers(tmp_path):
             assert all(after[p]["versions"] == 1 for p in site.reports)
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_an_archive_locked_past_the_busy_timeout_fails_pages_and_the_next_crawl_recovers(
+        tmp_path):
+    """Another process holds the SQLite write lock for longer than the busy timeout in the
+    middle of a crawl: the pages written meanwhile fail, the run records how many and why, the
+    crawl ends with its summary, and the next crawl archives them by itself."""
+    import sqlite3
+
+    site = build_demo_site()
+    db_file = tmp_path / "archive.db"
+    db = f"sqlite:///{db_file}"
+    with serve(site) as server:
+        config = write_config(tmp_path, db, server.base_url, site.listings, download_delay=0.3)
+        text = config.read_text(encoding="utf-8").replace(
+            "[crawl]", "busy_timeout = 0.5\n[crawl]", 1)
+        config.write_text(text, encoding="utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "crawl",
+                                 "--json", "--config", str(config)], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        engine = open_archive(db)
+        deadline = time.monotonic() + 60
+        while queries.archive_size(engine)["versions"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        engine.dispose()
+        locker = sqlite3.connect(db_file, timeout=30, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        requested = len(server.log.snapshot())
+        while len(server.log.snapshot()) < requested + 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # the writes of what was fetched meanwhile time out
+        locker.execute("ROLLBACK")
+        locker.close()
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0
+        runs = {r["source"]: r for r in json.loads(out)}
+        failed = [r for r in runs.values() if any("database is locked" in e
+                                                  for e in r["errors"])]
+        assert failed and all(r["failed"] > 0 for r in failed)
+        assert gongkai(config, "archive", "check").returncode == 0
+        crawl(config)
+        pages = by_url(json.loads(gongkai(config, "pages", "--json").stdout), server.base_url)
+        assert all(pages[p]["versions"] == 1 for p in site.reports)
