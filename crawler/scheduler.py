@@ -54,10 +54,16 @@ def next_runs(config: Config, now: datetime | None = None) -> dict[str, datetime
             .get_next_fire_time(None, now) for s in config.sources}
 
 
-def crawl_job(source_id: str, config_path: str | None, db_url: str, timeout: float) -> str:
+#: the archive URL of this scheduler process. Not a job argument: APScheduler stores a job's
+#: arguments in the job store, and a PostgreSQL URL carries its password.
+_archive = {"url": ""}
+
+
+def crawl_job(source_id: str, config_path: str | None, timeout: float) -> str:
     """One scheduled crawl, in a child process; returns how it ended."""
     if _stopping.is_set():
         return "skipped"
+    db_url = _archive["url"]
     command = [sys.executable, "-m", "gongkai.crawler.cli", "crawl", source_id]
     if config_path:
         command += ["--config", config_path]
@@ -133,6 +139,7 @@ def build_scheduler(config: Config) -> BackgroundScheduler:
 
 def sync_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
     """Make the stored jobs match the config: add, replace, remove."""
+    _archive["url"] = config.archive_url
     wanted = {JOB_PREFIX + s.id: s for s in config.sources}
     for job in scheduler.get_jobs():
         if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
@@ -141,7 +148,7 @@ def sync_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
         scheduler.add_job(
             crawl_job, trigger_for(schedule_of(config, source.id), jitter=config.schedule.jitter),
             id=job_id, name=source.id, replace_existing=True,
-            args=[source.id, config.path, config.archive_url, config.schedule.crawl_timeout],
+            args=[source.id, config.path, config.schedule.crawl_timeout],
         )
 
 

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -155,3 +156,33 @@ schedule = "every 1h"
         scheduler.communicate(timeout=60)
         assert scheduler.returncode == 0
         assert runs_by_source(db)["trs"] == ["interrupted"]
+
+
+@pytest.mark.parametrize("archive_url", ["postgresql"], indirect=True)
+def test_the_job_store_keeps_no_database_password(tmp_path, archive_url):
+    """Jobs live in the archive (APScheduler's job store): their stored arguments must not
+    carry the URL, whose password anyone reading apscheduler_jobs would see."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from gongkai.crawler.config import load_config
+    from gongkai.crawler.scheduler import build_scheduler, sync_jobs
+
+    config_file = tmp_path / "gongkai.toml"
+    config_file.write_text('[[sources]]\nid = "a"\nname = "a"\n'
+                           'start_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8")
+    config = load_config(str(config_file), {}, archive_url)
+    scheduler = build_scheduler(config)
+    scheduler.start(paused=True)
+    try:
+        sync_jobs(scheduler, config)
+    finally:
+        scheduler.shutdown(wait=False)
+    password = make_url(archive_url).password
+    assert password
+    engine = create_engine(archive_url)
+    with engine.connect() as conn:
+        states = [bytes(row[0]) for row in conn.execute(text(
+            "SELECT job_state FROM apscheduler_jobs"))]
+    engine.dispose()
+    assert states and not any(f":{password}@".encode() in state for state in states)
