@@ -43,6 +43,9 @@ ALERT_AFTER_FAILURES = 1
 STOP_GRACE = 30.0
 #: failed runs in a row that flag a source as failing in `gongkai status`
 FAILING_STREAK = 2
+#: seconds a crawl waits for a server database (PostgreSQL) that stopped answering before it
+#: gives up recording its run; pages written meanwhile fail and are fetched next time
+RECONNECT_WAIT = 60.0
 #: seconds one page may take to parse before it is recorded as a failure
 PARSE_TIMEOUT = 120.0
 #: no single retry wait of a request is longer than this, whatever the number of tries

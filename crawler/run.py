@@ -14,17 +14,22 @@ entered once per process.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from gongkai.archive.calendar import raise_missing
 from gongkai.archive.db import open_archive
+from gongkai.archive.models import Run
 from gongkai.archive.reparse import refresh_current
 from gongkai.archive.store import Store
+from gongkai.crawler import defaults
 from gongkai.crawler.alerts import DeliveryReport, deliver, prepare
 from gongkai.crawler.config import Config, SourceConfig
 
@@ -92,10 +97,11 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
     for source in sources:
         outcome = _outcome(source, stats, reason)
         try:
-            run = store.finish_run(
-                run_ids[source.id], outcome, alert_after=config.schedule.alert_after_failures,
+            run = _patiently(store, partial(
+                store.finish_run, run_ids[source.id], outcome,
+                alert_after=config.schedule.alert_after_failures,
                 not_stored=stats.get(f"gongkai/not_stored/{source.id}", 0),
-                reason=stats.get(f"gongkai/not_stored_reason/{source.id}"))
+                reason=stats.get(f"gongkai/not_stored_reason/{source.id}")))
         except SQLAlchemyError as exc:
             # the archive cannot be written at all (locked, full, gone): say so plainly; the
             # run stays open and the next crawl or scheduler start closes it as interrupted
@@ -114,6 +120,23 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
             new_versions=run.new_versions, unchanged=run.unchanged, gone=run.gone,
             failed=run.failed, bytes=run.bytes, errors=list(run.errors)))
     return summaries
+
+
+def _patiently(store: Store, write: Callable[[], Run]) -> Run:
+    """A server database that is restarting refuses connections for a few seconds: the run's
+    record is worth waiting for (``defaults.RECONNECT_WAIT``), where a page is simply fetched
+    again next time. SQLite's errors (locked, full) are not waited out here."""
+    waited, delay = 0.0, 0.5
+    while True:
+        try:
+            return write()
+        except OperationalError:
+            if store.engine.dialect.name == "sqlite" or waited >= defaults.RECONNECT_WAIT:
+                raise
+            log.warning("archive database unreachable; retrying in %.1f s", delay)
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 8.0)
 
 
 def standalone(crawler: Crawler, source: str | None) -> dict[str, Any]:

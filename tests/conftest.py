@@ -22,7 +22,7 @@ def _postgres_url() -> Iterator[str]:
             pytest.fail(f"{PG_ENV} is not set: CI must run the archive tests on PostgreSQL")
         pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (make test does it as root)")
     name = f"gongkai_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)

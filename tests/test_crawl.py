@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -438,3 +439,55 @@ def test_an_archive_locked_past_the_busy_timeout_fails_pages_and_the_next_crawl_
         crawl(config)
         pages = by_url(json.loads(gongkai(config, "pages", "--json").stdout), server.base_url)
         assert all(pages[p]["versions"] == 1 for p in site.reports)
+
+
+@pytest.mark.parametrize("archive_url", ["postgresql"], indirect=True)
+def test_postgresql_stopped_and_restarted_mid_crawl(tmp_path, archive_url):
+    """The PostgreSQL server goes down for two seconds in the middle of a crawl: the pages
+    written meanwhile fail with the reason recorded, the crawl ends with its summary once the
+    server is back, and the next crawl archives them by itself."""
+    import glob
+
+    clusters = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not clusters:
+        message = "restarting PostgreSQL needs root and a local Debian cluster (pg_ctlcluster)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    version = Path(clusters[-1]).parent.name
+
+    def pg(action: str) -> None:
+        subprocess.run(["pg_ctlcluster", version, "main", action, *(
+            ["-m", "fast"] if action == "stop" else [])], check=True, capture_output=True)
+
+    site = build_demo_site()
+    try:
+        with serve(site) as server:
+            config = write_config(tmp_path, archive_url, server.base_url, site.listings,
+                                  download_delay=0.3)
+            proc = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "crawl",
+                                     "--json", "--config", str(config)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            engine = open_archive(archive_url)
+            deadline = time.monotonic() + 60
+            while queries.archive_size(engine)["versions"] < 1 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            engine.dispose()
+            pg("stop")
+            time.sleep(2)
+            pg("start")
+            out, _ = proc.communicate(timeout=300)
+            assert proc.returncode == 0, out
+            runs = json.loads(out)
+            assert sum(r["failed"] for r in runs) > 0 and any(r["errors"] for r in runs)
+            assert gongkai(config, "archive", "check").returncode == 0
+            crawl(config)
+            pages = by_url(json.loads(gongkai(config, "pages", "--json").stdout),
+                           server.base_url)
+            assert all(pages[p]["versions"] == 1 for p in site.reports)
+    finally:
+        subprocess.run(["pg_ctlcluster", version, "main", "start"], capture_output=True)
+        for _ in range(30):
+            if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
+                break
+            time.sleep(1)
