@@ -80,6 +80,11 @@ class ParsePipeline:
             log.error("parse worker died on %s; starting a new pool", item.url, exc_info=True)
             self.pool = self._new_pool()
             self._fail(item, "parse worker crashed on this page", "parse_crash")
+        except Exception as exc:  # noqa: BLE001 - any parser bug is this page's failure
+            # never drop the item: every attempt gets its fetch row, the error in it
+            log.error("parser failed on %s", item.url, exc_info=True)
+            self._fail(item, f"parser error: {type(exc).__name__}: {exc}"[:500],
+                       "parse_unexpected")
         return item
 
     def _fail(self, item: FetchRecord, message: str, stat: str) -> None:
