@@ -371,7 +371,10 @@ def reparse(force: bool, config: Config) -> None:
 
 @main.group("archive")
 def archive_group() -> None:
-    """Look after the archive itself."""
+    """Look after the archive itself.
+
+    Example: gongkai archive check --config gongkai.toml
+    """
 
 
 @archive_group.command("check")
