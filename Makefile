@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: setup
 	$(BIN)/python -m bench.scheduler_bench
 	$(BIN)/python -m bench.research_bench
 	$(BIN)/python -m bench.web_bench
+
+# a randomized campaign: 50 SIGKILLs at random moments of real crawls, then every hostile server
+faults: setup
+	$(BIN)/python -m tests.faults.campaign --kills 50
 
 clean:
 	rm -rf $(VENV) demo-output bench/out

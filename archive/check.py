@@ -4,7 +4,8 @@ What a crash, a kill or a full disk must never leave behind, whatever the databa
 constraints allow: a page pointing at a version it does not have, a gap in version numbers, a
 version without exactly one current reading, a blob whose bytes no longer hash to its name, a
 fetch pointing at a version that is not there, two versions in a row with the same content (a
-false change). Each problem is one line naming the rows involved.
+false change), a row whose foreign key points nowhere, or a schema behind its migrations. Each
+problem is one line naming the rows involved.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from gongkai.archive.content import read_blob
+from gongkai.archive.db import current_revision, head_revision
 from gongkai.archive.models import Blob, Derivation, Fetch, Page, Version
 
 #: blobs hashed per transaction: bounded memory on an archive of any size
@@ -37,7 +39,14 @@ class CheckReport:
 
 def check(engine: Engine, *, hash_blobs: bool = True) -> CheckReport:
     report = CheckReport()
+    revision, head = current_revision(engine), head_revision()
+    if revision != head:
+        report.problems.append(f"schema at migration {revision}, this gongkai's head is {head}")
     with Session(engine) as s:
+        if engine.dialect.name == "sqlite":
+            # PostgreSQL enforces foreign keys as it writes; SQLite only when asked
+            report.problems += [f"{row[0]} row {row[1]}: its {row[2]} row is missing"
+                                for row in s.execute(text("PRAGMA foreign_key_check"))]
         report.pages = s.scalar(select(func.count()).select_from(Page)) or 0
         report.versions = s.scalar(select(func.count()).select_from(Version)) or 0
         report.fetches = s.scalar(select(func.count()).select_from(Fetch)) or 0
