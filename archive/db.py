@@ -85,6 +85,21 @@ def _no_driver(url: str, exc: Exception) -> ArchiveError:
     return ArchiveError(f"archive url {_safe(url)}: {exc}")
 
 
+def reason(exc: BaseException, limit: int = 300) -> str:
+    """What a database error says, on one line: the driver's own message (libpq's run over
+    two lines), not SQLAlchemy's wrapper with its SQL and background link."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:limit]
+
+
+def _server_engine(parsed: URL, url: str, **kwargs: Any) -> Engine:
+    try:
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    except ModuleNotFoundError as exc:
+        raise _no_driver(url, exc) from exc
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
+
+
 def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
@@ -99,12 +114,7 @@ def make_engine(url: str, *, busy_timeout: float | None = None) -> Engine:
                      lambda conn, record: _sqlite_pragmas(conn, record, wait_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    try:
-        return create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps)
-    except ModuleNotFoundError as exc:
-        raise _no_driver(url, exc) from exc
-    except (ArgumentError, NoSuchModuleError) as exc:
-        raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
+    return _server_engine(parsed, url, json_serializer=_json_dumps)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -155,8 +165,7 @@ def _revision(engine: Engine, url: str) -> str | None:
     try:
         return current_revision(engine)
     except SQLAlchemyError as exc:
-        raise ArchiveError(f"cannot open archive {_safe(url)}: "
-                           f"{getattr(exc, 'orig', None) or exc}") from exc
+        raise ArchiveError(f"cannot open archive {_safe(url)}: {reason(exc, 1000)}") from exc
 
 
 def _must_exist(url: str) -> None:
@@ -190,18 +199,9 @@ def open_read_only(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_read_only)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     else:
-        try:
-            engine = create_engine(parsed, pool_pre_ping=True, connect_args={
-                "options": "-c default_transaction_read_only=on"})
-        except ModuleNotFoundError as exc:
-            raise _no_driver(url, exc) from exc
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise ArchiveError(f"archive url {_safe(url)}: {exc}") from exc
-    try:
-        revision = current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise ArchiveError(f"cannot open archive {_safe(url)}: "
-                           f"{getattr(exc, 'orig', None) or exc}") from exc
+        engine = _server_engine(parsed, url, connect_args={
+            "options": "-c default_transaction_read_only=on"})
+    revision = _revision(engine, url)
     if revision != head_revision():
         raise ArchiveError(f"archive {_safe(url)} is at schema {revision or 'none'}, this "
                            f"gongkai needs {head_revision()}: run `gongkai crawl` or "

@@ -42,38 +42,24 @@ def refresh_current(engine: Engine, source_ids: list[str]) -> int:
     """Re-read, with this parser, the current version of every page of these sources whose
     reading is by another parser: done before a crawl, so the archive writer compares a fetch
     with a reading by the same parser without ever parsing itself. Returns how many."""
-    engine = writer(engine)
-    with Session(engine) as s:
-        ids = list(s.scalars(
-            select(Version.id)
-            .join(Page, (Page.id == Version.page_id) & (Page.current_version == Version.number))
-            .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current,
-                  isouter=True)
-            .where(Page.source_id.in_(source_ids),
-                   (Derivation.parser_version != extractor_version())
-                   | Derivation.id.is_(None))
-            .order_by(Version.id)))
-    refreshed = 0
-    for version_id in ids:
-        with Session(engine) as s, s.begin():
-            try:
-                rederive(s, s.get_one(Version, version_id))
-            except ParseError as exc:
-                log.warning("re-reading version %s failed: %s", version_id, exc)
-                continue
-            refreshed += 1
-    return refreshed
+    return reparse_all(engine, current_of=source_ids).versions
 
 
-def reparse_all(engine: Engine, *, force: bool = False) -> ReparseSummary:
+def reparse_all(engine: Engine, *, force: bool = False,
+                current_of: list[str] | None = None) -> ReparseSummary:
     """Add a derivation by this parser to every version that lacks one (re-read all of them
-    with ``force``); earlier derivations stay, no longer current."""
+    with ``force``); earlier derivations stay, no longer current. ``current_of``: only the
+    current versions of these sources' pages."""
     engine = writer(engine)
     summary = ReparseSummary()
     with Session(engine) as s:
         query = select(Version.id).join(
             Derivation, (Derivation.version_id == Version.id) & Derivation.current,
             isouter=True)
+        if current_of is not None:
+            query = query.join(Page, (Page.id == Version.page_id)
+                               & (Page.current_version == Version.number)
+                               ).where(Page.source_id.in_(current_of))
         if not force:
             query = query.where((Derivation.parser_version != extractor_version())
                                 | Derivation.id.is_(None))

@@ -328,7 +328,7 @@ class Store:
                 # reparse.refresh_current; this is a race with an upgrade): the writer never
                 # parses, so only identical bytes can be called unchanged
                 or (reading.parser_version != extractor_version()
-                    and current.blob_sha256 == hashlib.sha256(rec.body).hexdigest())):
+                    and current.blob_sha256 == fetch.body_sha256)):
             current.last_seen = rec.fetched_at
             fetch.version_number = current.number
             return "unchanged"

@@ -17,6 +17,7 @@ from typing import Self
 
 from scrapy.crawler import Crawler
 
+from gongkai.archive.db import reason
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.crawler import defaults
 from gongkai.parsers.exceptions import ParseError
@@ -126,9 +127,9 @@ class ArchivePipeline:
             self.crawler.stats.inc_value("gongkai/store_error")
             # per source, with the first reason, for the run's record (run.finish)
             self.crawler.stats.inc_value(f"gongkai/not_stored/{item.source_id}")
-            reason = " ".join(str(getattr(stored, "orig", None) or stored).split())[:300]
-            self.crawler.stats.set_value(f"gongkai/not_stored_reason/{item.source_id}", reason)
-            item.outcome, item.error = "error", f"not stored: {reason}"
+            why = reason(stored)
+            self.crawler.stats.set_value(f"gongkai/not_stored_reason/{item.source_id}", why)
+            item.outcome, item.error = "error", f"not stored: {why}"
         else:
             self.crawler.stats.inc_value(f"gongkai/stored/{stored}")
         item.body = None  # the bytes are in the archive now; free them

@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from gongkai.archive.calendar import raise_missing
-from gongkai.archive.db import open_archive
+from gongkai.archive.db import open_archive, reason
 from gongkai.archive.models import Run
 from gongkai.archive.reparse import refresh_current
 from gongkai.archive.store import Store
@@ -92,10 +92,10 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
     """After the reactor stopped: each run's outcome from the crawl's stats, and a
     missing-report event where the calendar says one is due."""
     stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
-    reason = stats.get("finish_reason")
+    finished = stats.get("finish_reason")
     summaries = []
     for source in sources:
-        outcome = _outcome(source, stats, reason)
+        outcome = _outcome(source, stats, finished)
         try:
             run = _patiently(store, partial(
                 store.finish_run, run_ids[source.id], outcome,
@@ -104,8 +104,8 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
                 reason=stats.get(f"gongkai/not_stored_reason/{source.id}")))
         except SQLAlchemyError as exc:
             # the archive cannot be written at all (locked, full, gone): say so plainly; the
-            # run stays open and the next crawl or scheduler start closes it as interrupted
-            message = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            # run stays open until the scheduler, when it next starts, closes it as interrupted
+            message = reason(exc)
             log.error("run %s of %s could not be recorded: %s", run_ids[source.id], source.id,
                       message)
             summaries.append(RunSummary(
@@ -163,8 +163,8 @@ def standalone(crawler: Crawler, source: str | None) -> dict[str, Any]:
     return {"sources": sources, "store": store, "run_ids": run_ids}
 
 
-def _outcome(source: SourceConfig, stats: dict[str, Any], reason: str | None) -> str:
-    if reason == "shutdown":
+def _outcome(source: SourceConfig, stats: dict[str, Any], finished: str | None) -> str:
+    if finished == "shutdown":
         return "interrupted"
     if stats.get(f"gongkai/start_failed/{source.id}", 0) >= len(source.start_urls):
         return "failed"  # not one listing page could be read

@@ -202,9 +202,11 @@ class ReportSpider(scrapy.Spider):
         body = response.body if ok or verdict.outcome in ("blocked", "moved") else None
         attachments: list[str] = []
         if ok and meta["kind"] == "report" and isinstance(response, TextResponse):
-            attachments = listing.attachment_links(response.body, response.url)
+            attachments = [url for url in listing.attachment_links(response.body, response.url)
+                           if listing.in_domains(url, source.domains)]
         elif verdict.outcome == "not_modified" and requested in self.known:
-            attachments = self.known[requested].attachments
+            attachments = [url for url in self.known[requested].attachments
+                           if listing.in_domains(url, source.domains)]
         yield FetchRecord(
             url=requested, source_id=source.id, run_id=self.run_ids.get(source.id),
             outcome=verdict.outcome, kind=meta["kind"], parent_url=meta.get("parent"),
@@ -216,14 +218,12 @@ class ReportSpider(scrapy.Spider):
             response_headers=header_pairs(response.headers),
             body=body, duration_ms=_elapsed(meta), evidence=verdict.evidence,
             error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
-            attachments=[url for url in attachments if listing.in_domains(url, source.domains)]
-            if ok else None,
+            attachments=attachments if ok else None,
         )
         for url in attachments:
-            if listing.in_domains(url, source.domains):
-                request = self._report_request(source, url, "attachment", requested)
-                if request is not None:
-                    yield request
+            request = self._report_request(source, url, "attachment", requested)
+            if request is not None:
+                yield request
 
     def report_failed(self, failure: Failure) -> FetchRecord | None:
         request = failure.request  # type: ignore[attr-defined]
