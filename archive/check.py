@@ -2,7 +2,9 @@
 
 What a crash, a kill or a full disk must never leave behind, whatever the database's own
 constraints allow: a page pointing at a version it does not have, a gap in version numbers, a
-version without exactly one current reading, a blob whose bytes no longer hash to its name, a
+version without exactly one current reading, a reading whose content hash is not that of its
+stored text and statistics, a blob whose bytes no longer hash to its name or that nothing
+refers to, a
 fetch pointing at a version that is not there, two versions in a row with the same content (a
 false change), a row whose foreign key points nowhere, or a schema behind its migrations. Each
 problem is one line naming the rows involved.
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from gongkai.archive.content import read_blob
 from gongkai.archive.db import current_revision, head_revision
 from gongkai.archive.models import Blob, Derivation, Fetch, Page, Version
+from gongkai.parsers.report import content_hash
 
 #: blobs hashed per transaction: bounded memory on an archive of any size
 _BLOB_BATCH = 200
@@ -76,21 +79,32 @@ def _versions(s: Session, report: CheckReport) -> None:
                         .outerjoin(Blob, Blob.sha256 == Version.blob_sha256)
                         .where(Blob.sha256.is_(None))).all()
     report.problems += [f"version {v.id}: blob {v.blob_sha256} is missing" for v in missing]
+    orphans = s.scalars(
+        select(Blob.sha256)
+        .where(~select(Version.id).where(Version.blob_sha256 == Blob.sha256).exists(),
+               ~select(Fetch.id).where(Fetch.blob_sha256 == Blob.sha256).exists())).all()
+    report.problems += [f"blob {sha}: referenced by no version or fetch" for sha in orphans]
 
 
 def _readings(s: Session, report: CheckReport) -> None:
     current = dict(s.execute(
         select(Version.id, func.count(Derivation.id))
         .outerjoin(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
-        .group_by(Version.id)).tuples().all())
+        .group_by(Version.id)).all())
     report.problems += [f"version {vid}: {n} current readings, expected 1"
                         for vid, n in current.items() if n != 1]
     rows = s.execute(
-        select(Version.page_id, Version.number, Version.returns_to, Derivation.content_hash)
+        select(Version.page_id, Version.number, Version.blob_sha256, Derivation.id,
+               Derivation.content_hash, Derivation.text, Derivation.metrics, Derivation.kind)
         .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
-        .order_by(Version.page_id, Version.number)).all()
+        .order_by(Version.page_id, Version.number)).yield_per(500)
     previous: tuple[int, str] | None = None
     for row in rows:
+        body = row.blob_sha256 if row.kind != "html" else None
+        if content_hash(row.text, row.metrics or {}, body) != row.content_hash:
+            report.problems.append(f"page {row.page_id} version {row.number}: reading "
+                                   f"{row.id}'s content hash does not match its text and "
+                                   "statistics")
         if previous is not None and previous[0] == row.page_id \
                 and previous[1] == row.content_hash:
             report.problems.append(f"page {row.page_id}: versions {row.number - 1} and "

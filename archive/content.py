@@ -5,14 +5,12 @@ Shared by the store (new versions) and reparse (refreshed versions) so both writ
 
 from __future__ import annotations
 
-import re
 import zlib
 
 from gongkai.archive.models import Blob
+from gongkai.parsers.normalize import PRINT_CONTROLS
 
 COMPRESSION = "zlib"
-#: terminal control and bidi override characters: hostile in archived text shown to people
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(value: str | None) -> str | None:
@@ -22,8 +20,22 @@ def clean(value: str | None) -> str | None:
 
 def strip_controls(text: object, limit: int | None = None) -> str:
     """Archived text made safe to print or send: no control or bidi characters, bounded."""
-    cleaned = _CONTROL.sub("", "" if text is None else str(text))
+    cleaned = PRINT_CONTROLS.sub("", "" if text is None else str(text))
     return cleaned if limit is None else cleaned[:limit]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: archived text starting like a formula
+    (``=HYPERLINK(…)``, ``@SUM``) gets a leading apostrophe, as OWASP advises; numbers pass."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
 
 
 def compress(body: bytes) -> bytes:

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, text
 
+from gongkai.archive.content import spreadsheet_safe
 from gongkai.archive.exceptions import QueryError
 from gongkai.archive.search import JOIN_VERSION, Filters, where_clause
 from gongkai.archive.versions import number_of
@@ -112,7 +113,7 @@ def _tidy_csv(conn: Connection,
         for h in chunk:
             parts = []
             for cells in (h[1:4], h[4:]):
-                writer.writerow(cells)
+                writer.writerow(map(spreadsheet_safe, cells))
                 parts.append(buffer.getvalue().removesuffix("\r\n"))
                 buffer.seek(0)
                 buffer.truncate()
@@ -289,7 +290,7 @@ def _csv_rows(data: Dataset, out: IO[bytes]) -> int:
             n += count
         return n
     for rows in data.batches:
-        writer.writerows(rows)
+        writer.writerows(map(spreadsheet_safe, row) for row in rows)
         out.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()

@@ -42,6 +42,8 @@ class CrawlConfig:
     autothrottle: bool = defaults.AUTOTHROTTLE
     #: worker processes for parsing beside the reactor; -1: one per core but one, 0: a thread
     parse_workers: int = -1
+    #: seconds one page may take to parse before it is recorded as a failure
+    parse_timeout: float = defaults.PARSE_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +269,8 @@ def _crawl(r: _Reader) -> CrawlConfig:
         retry_backoff=float(_positive(r, "retry_backoff", number, defaults.RETRY_BACKOFF)),
         autothrottle=r.get("autothrottle", bool, defaults.AUTOTHROTTLE),
         parse_workers=r.get("parse_workers", int, -1),
+        parse_timeout=float(_positive(r, "parse_timeout", number, defaults.PARSE_TIMEOUT,
+                                      False)),
     )
     r.done()
     return crawl

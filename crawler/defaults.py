@@ -48,6 +48,11 @@ FAILING_STREAK = 2
 RECONNECT_WAIT = 60.0
 #: seconds one page may take to parse before it is recorded as a failure
 PARSE_TIMEOUT = 120.0
+#: seconds past PARSE_TIMEOUT after which a worker stuck where its timer cannot reach it (in C)
+#: is killed with its pool; pages parsed meanwhile by that pool are parsed again
+PARSE_KILL_GRACE = 10.0
+#: address space (MB) one parse worker may use; past it a page fails with "more memory"
+PARSE_MEMORY_MB = 1536
 #: no single retry wait of a request is longer than this, whatever the number of tries
 MAX_RETRY_BACKOFF = 60.0
 #: seconds before a failed alert delivery is retried; doubles per attempt up to ALERT_RETRY_CAP

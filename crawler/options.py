@@ -17,11 +17,12 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from gongkai.archive.content import strip_controls
+from gongkai.archive.content import spreadsheet_safe, strip_controls
 from gongkai.archive.db import open_archive
 from gongkai.archive.exceptions import ArchiveError, NotArchived, QueryError
 from gongkai.crawler.config import Config, load_config
 from gongkai.crawler.exceptions import ConfigError
+from gongkai.parsers.normalize import PRINT_CONTROLS
 
 
 def safe(text: object) -> str:
@@ -49,7 +50,10 @@ def existing_archive(config: Config) -> Engine:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON escapes C0 controls itself; C1 controls and bidi overrides it leaves raw, so they
+    are escaped here too: the data stays whole, the terminal sees no control."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    click.echo(PRINT_CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
 
 
 def emit(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool,
@@ -66,7 +70,7 @@ def emit(rows: list[dict[str, Any]], columns: list[str], *, as_json: bool,
         writer = csv.writer(out)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([spreadsheet_safe(_cell(row.get(c))) for c in columns])
         click.echo(out.getvalue(), nl=False)
         return
     if header is not None:

@@ -20,17 +20,28 @@ from scrapy.crawler import Crawler
 from gongkai.archive.db import reason
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.crawler import defaults
+from gongkai.parsers.bounded import limit_memory, parse_bounded
 from gongkai.parsers.exceptions import ParseError
-from gongkai.parsers.tokens import parse_with_tokens
 
 log = logging.getLogger(__name__)
 
 
 class ParsePipeline:
+    """Parses in a process pool, each page bounded: the worker's own timer and memory limit
+    turn a page that loops or allocates without bound into its ParseError, and a worker stuck
+    in C past the grace is killed with its pool, so one hostile page never takes a worker
+    with it for the rest of the crawl."""
+
+    #: what a worker runs for each page; a test may put a misbehaving parser here
+    parse = staticmethod(parse_bounded)
+
     def __init__(self, crawler: Crawler, workers: int) -> None:
         self.crawler = crawler
         self.workers = workers
         self.pool: Executor | None = None
+        settings = crawler.settings
+        self.timeout = settings.getfloat("GONGKAI_PARSE_TIMEOUT", defaults.PARSE_TIMEOUT)
+        self.memory_mb = settings.getint("GONGKAI_PARSE_MEMORY_MB", defaults.PARSE_MEMORY_MB)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -52,8 +63,21 @@ class ParsePipeline:
         # Not fork: forking a process that runs a reactor and threads is unsafe. A fork server
         # that preloads only parsers/ keeps Scrapy, SQLAlchemy and the CLI out of the workers.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["gongkai.parsers.tokens"])
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        context.set_forkserver_preload(["gongkai.parsers.bounded"])
+        return ProcessPoolExecutor(self.workers, mp_context=context,
+                                   initializer=limit_memory, initargs=(self.memory_mb,))
+
+    def _replace_pool(self, pool: Executor, *, kill: bool) -> None:
+        """A new pool for later pages; ``kill`` stops the old one's workers now (one is stuck
+        where its timer cannot reach it). Pages still in the old pool are parsed again."""
+        if self.pool is not pool:
+            return  # another page replaced it already
+        self.pool = self._new_pool()
+        if kill:
+            # ProcessPoolExecutor has no public way to stop a running task before 3.14
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+        pool.shutdown(wait=False)  # its queued pages fail as BrokenProcessPool: parsed again
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -62,24 +86,17 @@ class ParsePipeline:
     async def process_item(self, item: FetchRecord) -> FetchRecord:
         if item.outcome != "ok" or item.body is None:
             return item
-        assert self.pool is not None
         try:
             async with self.slots:
-                # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy;
-                # it makes the search tokens too, off the writer thread
-                future = self.pool.submit(parse_with_tokens, item.body, item.url,
-                                          {"content-type": item.content_type or ""})
-                item.report, *tokens = await asyncio.wait_for(asyncio.wrap_future(future),
-                                                              defaults.PARSE_TIMEOUT)
+                item.report, *tokens = await self._parse(item, retry=True)
                 item.search_tokens = (tokens[0], tokens[1])
         except ParseError as exc:
             self._fail(item, str(exc), "parse_error")
         except TimeoutError:
-            self._fail(item, f"parsing took longer than {defaults.PARSE_TIMEOUT:.0f} s",
-                       "parse_timeout")
+            self._fail(item, f"parsing took longer than {self.timeout:g} s and its worker "
+                       "was stopped", "parse_timeout")
         except BrokenProcessPool:
             log.error("parse worker died on %s; starting a new pool", item.url, exc_info=True)
-            self.pool = self._new_pool()
             self._fail(item, "parse worker crashed on this page", "parse_crash")
         except Exception as exc:  # noqa: BLE001 - any parser bug is this page's failure
             # never drop the item: every attempt gets its fetch row, the error in it
@@ -87,6 +104,23 @@ class ParsePipeline:
             self._fail(item, f"parser error: {type(exc).__name__}: {exc}"[:500],
                        "parse_unexpected")
         return item
+
+    async def _parse(self, item: FetchRecord, *, retry: bool) -> tuple[object, ...]:
+        # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy; it
+        # makes the search tokens too, off the writer thread
+        pool = self.pool
+        assert pool is not None and item.body is not None
+        future = pool.submit(self.parse, item.body, item.url,
+                             {"content-type": item.content_type or ""}, self.timeout)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future),
+                                          self.timeout + defaults.PARSE_KILL_GRACE)
+        except (TimeoutError, BrokenProcessPool) as exc:
+            if retry and pool is not self.pool:
+                # its pool was stopped for another page's sake: this page gets a second go
+                return await self._parse(item, retry=False)
+            self._replace_pool(pool, kill=isinstance(exc, TimeoutError))
+            raise
 
     def _fail(self, item: FetchRecord, message: str, stat: str) -> None:
         item.outcome, item.error = "error", message

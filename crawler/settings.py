@@ -55,4 +55,5 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING",
         "GONGKAI_PROGRESS_INTERVAL": 5.0,
         "GONGKAI_ARCHIVE_URL": config.archive_url,
         "GONGKAI_PARSE_WORKERS": crawl.parse_workers,
+        "GONGKAI_PARSE_TIMEOUT": crawl.parse_timeout,
     }

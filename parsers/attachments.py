@@ -13,6 +13,8 @@ import zipfile
 from collections.abc import Iterable
 from typing import Literal
 
+from lxml import etree
+
 from gongkai.parsers.exceptions import ParseError
 
 Kind = Literal["pdf", "docx", "xlsx", "xls", "doc"]
@@ -30,6 +32,11 @@ _BY_MIME: dict[str, Kind] = {
 ATTACHMENT_EXTENSIONS = tuple(_BY_EXTENSION)
 #: Pages of a PDF read at most; reports run to a few dozen, a scanned archive to thousands.
 MAX_PDF_PAGES = 200
+#: What a DOCX or XLSX may unzip to in all, and its number of parts. A real report is a few
+#: MB unzipped; a zip bomb declares gigabytes in a few hundred kB. Python's zipfile never
+#: inflates a member past its declared size, so checking the declarations is enough.
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
 
 
 def attachment_kind(url: str, content_type: str | None, body: bytes) -> Kind | None:
@@ -52,25 +59,32 @@ def attachment_text(kind: Kind, body: bytes) -> tuple[list[str], list[str]]:
         if kind == "pdf":
             return _pdf(body)
         if kind == "docx":
+            _check_zip(kind, body)
             return _docx(body), []
         if kind == "xlsx":
+            _check_zip(kind, body)
             return _xlsx(body), []
         if kind == "xls":
             return _xls(body), []
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile, AssertionError) as exc:
-        raise ParseError(f"unreadable {kind} attachment: {exc.__class__.__name__}: {exc}") from exc
+    except ParseError:
+        raise
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile, AssertionError, SyntaxError,
+            etree.LxmlError) as exc:  # XML errors: entity bombs end here, unexpanded
+        detail = " ".join(str(exc).split())[:300]  # one line, whatever the library wrote
+        raise ParseError(f"unreadable {kind} attachment: {type(exc).__name__}: {detail}") \
+            from exc
     return [], [f"no text extractor for .{kind} files: archived by its bytes only"]
 
 
 def _pdf(body: bytes) -> tuple[list[str], list[str]]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(body))
         pages = reader.pages[:MAX_PDF_PAGES]
         lines = [line for page in pages for line in (page.extract_text() or "").splitlines()]
-    except PdfReadError as exc:
+    except PyPdfError as exc:  # LimitReachedError too: a stream that inflates past its cap
         raise ValueError(str(exc)) from exc
     lines = join_wrapped(lines)
     warnings = []
@@ -106,6 +120,18 @@ def join_wrapped(lines: list[str]) -> list[str]:
         else:
             paragraphs.append(line)
     return paragraphs
+
+
+def _check_zip(kind: str, body: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ParseError(f"{kind} attachment has {len(members)} parts "
+                         f"(limit {MAX_ZIP_MEMBERS}): refused as a zip bomb")
+    unzipped = sum(member.file_size for member in members)
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise ParseError(f"{kind} attachment would unzip to {unzipped} bytes "
+                         f"(limit {MAX_UNZIPPED_BYTES}): refused as a zip bomb")
 
 
 def _docx(body: bytes) -> list[str]:

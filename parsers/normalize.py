@@ -15,6 +15,12 @@ _FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
 _FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
+_CONTROL_RANGES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+#: C0/C1 controls (terminal escapes among them) and bidi overrides: never report text, and one
+#: stray control byte in a page makes the HTML parser give up on the whole body
+CONTROLS = re.compile(f"[{_CONTROL_RANGES}]")
+#: the same, plus carriage return, for text shown on a terminal (where CR rewrites the line)
+PRINT_CONTROLS = re.compile(f"[{_CONTROL_RANGES}\r]")
 #: Runs of question marks are what a lossy script conversion leaves behind.
 DAMAGE = re.compile(r"\?{2,}|\ufffd+")
 

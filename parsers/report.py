@@ -20,17 +20,28 @@ from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.extract import extract_html
 from gongkai.parsers.metadata import REPORTISH, resolve
 from gongkai.parsers.metrics.read import extract_metrics
-from gongkai.parsers.normalize import damage_warnings, normalize_text
+from gongkai.parsers.normalize import CONTROLS, damage_warnings, normalize_text
 from gongkai.parsers.script import simplify, to_simplified
 from gongkai.parsers.sections import sections
 from gongkai.parsers.tables import Table, text_tables
 
 #: Bump when a change to parsers/ can change text or metrics of an already-archived page.
-PARSER_VERSION = "0.3.0"
+PARSER_VERSION = "0.3.1"
 #: Bodies beyond this are refused unread: a report page is a few hundred KB at most.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _WHITESPACE = re.compile(r"\s+")
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def content_hash(text: str, metrics: dict[str, Any], body_sha256: str | None = None) -> str:
+    """The hash of a reading: text without whitespace and the statistics; an attachment with
+    no text is known by its bytes. One function, so ``archive check`` can re-derive it from
+    the stored text and statistics."""
+    payload: dict[str, Any] = {"text": _WHITESPACE.sub("", text), "metrics": metrics}
+    if not text and body_sha256:
+        payload["body"] = body_sha256
+    blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()
 
 
 def extractor_version() -> str:
@@ -69,11 +80,7 @@ class Report:
         Whitespace is left out entirely: where a template puts a paragraph break (or whether
         trafilatura splits "附件：" from its link) is layout, not a revision of the report.
         """
-        payload = {"text": _WHITESPACE.sub("", self.text), "metrics": self.metrics}
-        if not self.text and self.body_sha256:
-            payload["body"] = self.body_sha256
-        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()
+        return content_hash(self.text, self.metrics, self.body_sha256)
 
     def to_json(self) -> dict[str, Any]:
         """The ``parse --json`` object of the interface."""
@@ -98,7 +105,7 @@ def parse(body: bytes, url: str | None = None, headers: dict[str, str] | None = 
     if len(_BINARY.findall(body[:4096])) > 8:
         raise ParseError(f"{where}: binary body, not an HTML page ({content_type or 'no type'})")
     decoded = decode_html(body, content_type)
-    extracted = extract_html(decoded.text, url)
+    extracted = extract_html(CONTROLS.sub("", decoded.text), url)
     report = Report(url=url, title=None, text="\n".join(extracted.lines), kind="html",
                     encoding=decoded.encoding)
     if decoded.lossy:
@@ -111,7 +118,8 @@ def parse(body: bytes, url: str | None = None, headers: dict[str, str] | None = 
 
 def _parse_attachment(kind: str, body: bytes, url: str | None) -> Report:
     lines, warnings = attachment_text(kind, body)  # type: ignore[arg-type]
-    report = Report(url=url, title=None, text="\n".join(lines), kind=kind, warnings=warnings,
+    report = Report(url=url, title=None, text=CONTROLS.sub("", "\n".join(lines)), kind=kind,
+                    warnings=warnings,
                     body_sha256=hashlib.sha256(body).hexdigest())
     return _finish(report, Found())
 

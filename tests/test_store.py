@@ -194,7 +194,21 @@ def test_archive_check_finds_what_a_crash_or_a_bad_disk_leaves(tmp_path):
                              {"p": page_id}).scalar_one()
         conn.execute(sql("UPDATE derivation SET current = 0 WHERE version_id IN "
                          "(SELECT id FROM version WHERE page_id = :p)"), {"p": other})
+        # a reading whose text was altered after it was hashed (one digit of a statistic)
+        edited = conn.execute(sql(
+            "SELECT d.id, v.page_id, v.number FROM derivation d JOIN version v "
+            "ON v.id = d.version_id WHERE d.current AND v.page_id NOT IN (:p, :o) "
+            "AND d.text LIKE '%2%' LIMIT 1"), {"p": page_id, "o": other}).one()
+        conn.execute(sql("UPDATE derivation SET text = replace(text, '2', '3') WHERE id = :d"),
+                     {"d": edited.id})
+        # bytes nothing refers to
+        conn.execute(sql("INSERT INTO blob (sha256, size, compression, data, content_type, "
+                         "created) VALUES (:s, 1, 'zlib', :d, NULL, '2020-01-01 00:00:00')"),
+                     {"s": "0" * 64, "d": zlib.compress(b"x")})
     problems = check(engine).problems
+    assert any(f"page {edited.page_id} version {edited.number}: reading {edited.id}'s content "
+               "hash does not match" in p for p in problems)
+    assert f"blob {'0' * 64}: referenced by no version or fetch" in problems
     assert any(f"blob {blob}: bytes do not match" in p for p in problems)
     assert any(f"page {page_id} " in p and "current version 7" in p for p in problems)
     assert any("0 current readings" in p for p in problems)

@@ -6,7 +6,8 @@ Crawls of the bundled sample site are killed with SIGKILL at random moments (``-
 them, some while a report has just been revised); after each, ``archive check`` runs and every
 page archived before must still be there. Then one crawl through every hostile server (stalls,
 drips, resets, redirect loops, a 2 GB Content-Length, an endless chunked body, WAF and login
-pages…) and a final crawl that must complete. Prints the counts; exits 1 if anything was lost
+pages…) and every hostile content (decompression, zip and entity bombs, PDFs that inflate or
+grind, deep nesting), and a final crawl that must complete. Prints the counts; exits 1 if anything was lost
 or duplicated.
 """
 
@@ -31,6 +32,7 @@ from gongkai.archive.db import open_archive
 from gongkai.crawler.demo.server import serve
 from gongkai.crawler.demo.site import build_demo_site
 from tests.crawling import gongkai, write_config
+from tests.hostile import add_hostile
 from tests.traps import add_traps
 
 
@@ -83,17 +85,22 @@ def main(argv: list[str] | None = None) -> int:
         missing = sorted(expected - {u for u, n in pages.items() if n})
 
         traps = add_traps(site, slow_seconds=6, oversize_bytes=8 * 1024 * 1024)
-        listing = traps.pop("listing")
+        hostile = add_hostile(site, site.reports[0])
+        listings = [traps.pop("listing"), hostile.pop("listing"), hostile.pop("hanweb_listing")]
         (tmp_path / "traps").mkdir()
         trap_config = write_config(tmp_path / "traps", f"sqlite:///{tmp_path}/traps.db",
-                                   server.base_url, [listing], download_delay=0,
-                                   max_response_mb=4, timeout=2, retries=0)
+                                   server.base_url, listings, download_delay=0,
+                                   max_response_mb=4, timeout=2, retries=0, parse_timeout=5)
         started = time.monotonic()
         gongkai(trap_config, "crawl")
         trap_seconds = time.monotonic() - started
         trap_engine = open_archive(f"sqlite:///{tmp_path}/traps.db")
-        endings = {name: (queries.fetches(trap_engine, server.base_url + path) or [{}])[0]
-                   .get("outcome", "not fetched") for name, path in traps.items()}
+        trap_check = check(trap_engine).ok
+        endings = {}
+        for name, path in {**traps, **hostile}.items():
+            fetch = (queries.fetches(trap_engine, server.base_url + path) or [{}])[0]
+            error = " ".join((fetch.get("error") or "").split())
+            endings[name] = f"{fetch.get('outcome', 'not fetched')} {error[:70]}".rstrip()
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"fault campaign (seed {args.seed})")
     print(f"  SIGKILLs injected:        {counts['kills']} "
@@ -104,12 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  duplicate versions:       {counts['duplicates']} (must be 0)")
     print(f"  final crawl recovered:    {'yes' if recovered and not missing else 'NO'}"
           f" ({len(expected) - len(missing)} of {len(expected)} reports archived)")
-    print(f"  hostile servers tried:    {len(endings)} in {trap_seconds:.1f} s")
+    print(f"  hostile servers and contents tried: {len(endings)} in one crawl of "
+          f"{trap_seconds:.1f} s; archive check {'passed' if trap_check else 'FAILED'}")
     for name, outcome in sorted(endings.items()):
-        print(f"    {name:<16} {outcome}")
+        print(f"    {name:<17} {outcome}")
     print(f"  peak memory:              {peak:.0f} MB (largest child process)")
     bad = (counts["versions_lost"] or counts["duplicates"] or not recovered or missing
-           or counts["checks_passed"] != counts["kills"])
+           or counts["checks_passed"] != counts["kills"] or not trap_check)
     return 1 if bad else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from scrapy.utils.test import get_crawler
 
 from gongkai.archive.store import FetchRecord
@@ -40,3 +41,53 @@ def test_an_unexpected_parser_exception_fails_the_page_not_the_item():
     assert done[0].outcome == "error" and done[0].error.startswith("parser error: ")
     assert done[1].outcome == "ok" and done[1].report is not None
     assert crawler.stats.get_value("gongkai/parse_unexpected") == 1
+
+
+def stuck_in_c(body: bytes, url: str, headers: dict, seconds: float):
+    """A parse stuck where no Python signal handler runs: a catastrophic regex backtracks
+    inside the C matcher, as a ReDoS on hostile text would. Other pages parse normally."""
+    import os
+    import re
+    from pathlib import Path
+
+    from gongkai.parsers.bounded import parse_bounded
+
+    if "stuck" in url:
+        Path(url.split("pid=")[1]).write_text(str(os.getpid()))
+        re.match(r"(a+)+$", "a" * 64 + "b")  # 2^64 steps, all in C
+    return parse_bounded(body, url, headers, seconds)
+
+
+class StuckPipeline(ParsePipeline):
+    parse = staticmethod(stuck_in_c)
+
+
+def test_a_worker_stuck_in_c_is_killed_and_the_pages_beside_it_are_parsed(tmp_path):
+    import os
+
+    crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1, "GONGKAI_PARSE_TIMEOUT": 1})
+    crawler.stats.open_spider(None)
+    pipeline = StuckPipeline.from_crawler(crawler)
+    pid_file = tmp_path / "stuck.pid"
+    stuck = FetchRecord(url=f"http://a.gov.cn/ndbg/stuck.html?pid={pid_file}", outcome="ok",
+                        body=report_page(), content_type="text/html; charset=utf-8")
+    after = [FetchRecord(url=f"http://a.gov.cn/ndbg/{n}.html", outcome="ok",
+                         body=report_page(), content_type="text/html; charset=utf-8")
+             for n in range(3)]
+
+    async def go() -> list[FetchRecord]:
+        pipeline.open_spider()
+        try:
+            # all at once: the good pages queue behind the stuck one in the same pool
+            return await asyncio.gather(*(pipeline.process_item(i) for i in [stuck, *after]))
+        finally:
+            pipeline.close_spider()
+
+    done = asyncio.run(go())
+    assert done[0].outcome == "error"
+    assert done[0].error == "parsing took longer than 1 s and its worker was stopped"
+    assert [d.outcome for d in done[1:]] == ["ok"] * 3
+    assert all(d.report is not None and d.report.title for d in done[1:])
+    with pytest.raises(ProcessLookupError):  # the stuck worker is gone, not left spinning
+        os.kill(int(pid_file.read_text()), 0)
+    assert crawler.stats.get_value("gongkai/parse_timeout") == 1
