@@ -17,6 +17,8 @@ import signal
 import threading
 from types import FrameType
 
+from lxml import etree
+
 from gongkai.parsers.exceptions import ParseError
 from gongkai.parsers.report import Report
 from gongkai.parsers.tokens import parse_with_tokens
@@ -67,6 +69,11 @@ def parse_bounded(body: bytes, url: str | None, headers: dict[str, str] | None,
         raise ParseError(f"{where}: parsing needed more memory than a parse may use") from None
     except RecursionError:
         raise ParseError(f"{where}: document nested too deeply to parse") from None
+    except etree.LxmlError as exc:
+        # libxml2 reports a failed allocation as an "unknown error" of the document
+        detail = " ".join(str(exc).split())[:200]
+        raise ParseError(f"{where}: the markup parser gave up ({detail}); out of memory or "
+                         "broken beyond repair") from None
     finally:
         if previous is not None:
             signal.signal(signal.SIGALRM, previous)

@@ -91,3 +91,28 @@ def test_a_worker_stuck_in_c_is_killed_and_the_pages_beside_it_are_parsed(tmp_pa
     with pytest.raises(ProcessLookupError):  # the stuck worker is gone, not left spinning
         os.kill(int(pid_file.read_text()), 0)
     assert crawler.stats.get_value("gongkai/parse_timeout") == 1
+
+
+def test_a_page_too_big_for_the_workers_memory_limit_fails_in_one_line():
+    """The parse pool's initializer caps a worker's address space; a 28 MB page of two million
+    paragraphs needs more than 400 MB to parse, and ends as this page's ParseError."""
+    import subprocess
+    import sys
+
+    program = """
+from gongkai.parsers.bounded import limit_memory, parse_bounded
+from gongkai.parsers.exceptions import ParseError
+body = (b'<html><head><title>x</title></head><body>'
+        + '<p>2019年</p>'.encode() * 2_000_000 + b'</body></html>')
+limit_memory(400)
+try:
+    parse_bounded(body, 'http://a.gov.cn/big.html', {}, 60)
+except ParseError as exc:
+    print(exc)
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith("http://a.gov.cn/big.html: ") and "\n" not in line
+    assert "memory" in line
