@@ -91,6 +91,9 @@ class Page(Base):
     last_seen: Mapped[datetime]
     #: number of the version the page shows now; None until a fetch produced content
     current_version: Mapped[int | None]
+    #: fingerprint of the page's link on its listing when last seen there: a different one
+    #: makes the crawler ask for the page at once, whatever its revisit interval
+    listing_entry: Mapped[str | None] = mapped_column(String(16))
     versions: Mapped[list[Version]] = relationship(
         back_populates="page", order_by="Version.number", lazy="raise"
     )

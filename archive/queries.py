@@ -219,6 +219,22 @@ def sources(engine: Engine) -> list[dict[str, Any]]:
                 for src in s.scalars(select(Source).order_by(Source.id))]
 
 
+def revisit_facts(engine: Engine, source_ids: list[str]
+                  ) -> dict[str, list[tuple[str, datetime | None, datetime]]]:
+    """Per source, each page's status, when its current content first appeared and when it
+    last answered with it: what the crawler's revisit policy decides from."""
+    out: dict[str, list[tuple[str, datetime | None, datetime]]] = {s: [] for s in source_ids}
+    with Session(engine) as s:
+        rows = s.execute(
+            select(Page.source_id, Page.status, Version.first_seen, Page.last_seen)
+            .outerjoin(Version, (Version.page_id == Page.id)
+                       & (Version.number == Page.current_version))
+            .where(Page.source_id.in_(source_ids)))
+        for source_id, status, changed_at, verified_at in rows:
+            out[source_id].append((status, changed_at, verified_at))
+    return out
+
+
 def source_status(engine: Engine, source_ids: list[str], *, failing_after: int,
                   planned: dict[str, datetime | None] | None = None) -> list[dict[str, Any]]:
     """The rows of ``gongkai status`` and the web view's home page: per source, last run,

@@ -54,9 +54,11 @@ class KnownPage:
     etag: str | None
     last_modified: str | None
     attachments: list[str]
-    #: when the current content first appeared, and when the page was last fetched
+    #: when the current content first appeared, and when the page last answered with it
     changed_at: datetime | None = None
     fetched_at: datetime | None = None
+    #: fingerprint of its link on its listing when last seen there
+    listing_entry: str | None = None
 
 
 @dataclass(slots=True)
@@ -89,6 +91,8 @@ class FetchRecord:
     search_tokens: tuple[str, str] | None = None
     #: attachment URLs the body links to (PDF, DOC, XLS…), as the spider found them
     attachments: list[str] | None = None
+    #: fingerprint of the link that led here on its listing, when a listing did
+    listing_entry: str | None = None
 
 
 def failure_streak(s: Session, source_id: str) -> int:
@@ -209,7 +213,7 @@ class Store:
             )
             rows = s.execute(
                 select(Page.id, Page.url, Page.parent_id, Page.status, Page.current_version,
-                       Page.source_id, Page.kind, Page.last_seen, Fetch.etag,
+                       Page.source_id, Page.kind, Page.last_seen, Page.listing_entry, Fetch.etag,
                        Fetch.last_modified, Version.first_seen.label("changed_at"),
                        Derivation.meta)
                 .outerjoin(latest, latest.c.page_id == Page.id)
@@ -221,7 +225,7 @@ class Store:
                 .where(Page.source_id.in_(source_ids))
             ).all()
         known = {row.url: KnownPage(row.url, row.source_id, row.kind, row.status, None, None, [],
-                                    row.changed_at, row.last_seen)
+                                    row.changed_at, row.last_seen, row.listing_entry)
                  for row in rows}
         by_id = {row.id: row.url for row in rows}
         for row in rows:
@@ -276,6 +280,8 @@ class Store:
             body_sha256=hashlib.sha256(rec.body).hexdigest() if rec.body is not None else None,
         )
         stored = self._apply(s, page, rec, fetch)
+        if rec.listing_entry is not None:
+            page.listing_entry = rec.listing_entry
         s.add(fetch)
         return stored
 

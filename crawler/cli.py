@@ -332,8 +332,9 @@ def calendar(year: int | None, as_json: bool, as_csv: bool, config: Config) -> N
 @csv_option
 @config_options
 def status(as_json: bool, as_csv: bool, config: Config) -> None:
-    """Per source: last run, last success, next run, outcome, counts and flags (failing,
-    found_nothing, never_crawled).
+    """Per source: last run, last success, next run, outcome, counts, flags (failing,
+    found_nothing, never_crawled), and what the next crawl will ask for: pages due, pages
+    resting (verified lately, not asked again until next_due).
 
     Example: gongkai status --json
     """
@@ -341,14 +342,15 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
 
     rows = source_status(config, existing_archive(config))
     emit(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
-                "new_versions", "unchanged", "gone", "failed", "flags"],
+                "new_versions", "unchanged", "gone", "failed", "due", "resting", "next_due",
+                "flags"],
          as_json=as_json, as_csv=as_csv,
          header=f"{'source':<16} {'outcome':<11} {'last run':<26} {'next run':<26} "
-                f"{'pages':>5} {'new':>4} {'fail':>4}  flags",
+                f"{'pages':>5} {'new':>4} {'fail':>4} {'due':>5} {'rest':>5}  flags",
          line=lambda row: f"{row['source']:<16} {row['outcome'] or '-':<11} "
                           f"{row['last_run'] or 'never':<26} {row['next_run'] or '-':<26} "
-                          f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4}  "
-                          f"{','.join(row['flags'])}")
+                          f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4} "
+                          f"{row['due']:>5} {row['resting']:>5}  {','.join(row['flags'])}")
 
 
 @main.command()

@@ -22,6 +22,7 @@ import apprise
 from gongkai.archive.outbox import Subscription
 from gongkai.crawler import defaults
 from gongkai.crawler.exceptions import ConfigError
+from gongkai.crawler.revisit import Policy
 from gongkai.crawler.triggers import trigger_for
 
 _SOURCE_ID = re.compile(r"^[a-z0-9_-]+$")
@@ -44,6 +45,13 @@ class CrawlConfig:
     parse_workers: int = -1
     #: seconds one page may take to parse before it is recorded as a failure
     parse_timeout: float = defaults.PARSE_TIMEOUT
+    #: days between checks of an unchanged report: see crawler/revisit.py
+    revisit_min_days: float = defaults.REVISIT_MIN_DAYS
+    revisit_max_days: float = defaults.REVISIT_MAX_DAYS
+
+    @property
+    def revisit(self) -> Policy:
+        return Policy(self.revisit_min_days, self.revisit_max_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +279,15 @@ def _crawl(r: _Reader) -> CrawlConfig:
         parse_workers=r.get("parse_workers", int, -1),
         parse_timeout=float(_positive(r, "parse_timeout", number, defaults.PARSE_TIMEOUT,
                                       False)),
+        revisit_min_days=float(_positive(r, "revisit_min_days", number,
+                                         defaults.REVISIT_MIN_DAYS)),
+        revisit_max_days=float(_positive(r, "revisit_max_days", number,
+                                         defaults.REVISIT_MAX_DAYS)),
     )
+    if 0 < crawl.revisit_max_days < crawl.revisit_min_days:
+        raise ConfigError(r.path, r.key("revisit_max_days"),
+                          f"expected at least revisit_min_days ({crawl.revisit_min_days}), "
+                          f"got {crawl.revisit_max_days}")
     r.done()
     return crawl
 

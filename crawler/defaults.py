@@ -65,6 +65,9 @@ ALERT_MAX_ATTEMPTS = 36
 #: seconds a claimed delivery is held for its sender; past it a sender that died between
 #: sending and recording is presumed dead and the alert is sent again (at least once)
 ALERT_CLAIM_LEASE = 300.0
-#: a report unchanged this long is fetched at most every STABLE_RECHECK_DAYS
-STABLE_AFTER_DAYS = 365
-STABLE_RECHECK_DAYS = 30
+#: a report is due again REVISIT_FACTOR × the time its content has stood unchanged after it
+#: was last verified, at least REVISIT_MIN_DAYS and at most REVISIT_MAX_DAYS later
+#: ([crawl].revisit_min_days / revisit_max_days; a max of 0: every report on every crawl)
+REVISIT_MIN_DAYS = 1.0
+REVISIT_MAX_DAYS = 30.0
+REVISIT_FACTOR = 0.5

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Engine, inspect
 
-from gongkai.archive.queries import source_status, sources
+from gongkai.archive.queries import iso, revisit_facts, source_status, sources
 from gongkai.crawler import defaults
 from gongkai.crawler.config import Config
+from gongkai.crawler.revisit import Policy
 from gongkai.crawler.scheduler import JOB_PREFIX, next_runs
 
 
@@ -30,8 +31,32 @@ def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
 def status(config: Config, engine: Engine) -> list[dict[str, Any]]:
     """Per configured source; without a config that names any, per source in the archive."""
     if not config.sources:
-        return source_status(engine, [s["id"] for s in sources(engine)],
+        rows = source_status(engine, [s["id"] for s in sources(engine)],
                              failing_after=defaults.FAILING_STREAK)
-    planned = {**next_runs(config), **stored_next_runs(engine)}
-    return source_status(engine, [s.id for s in config.sources],
-                         failing_after=defaults.FAILING_STREAK, planned=planned)
+    else:
+        planned = {**next_runs(config), **stored_next_runs(engine)}
+        rows = source_status(engine, [s.id for s in config.sources],
+                             failing_after=defaults.FAILING_STREAK, planned=planned)
+    return with_revisits(rows, engine, config.crawl.revisit)
+
+
+def with_revisits(rows: list[dict[str, Any]], engine: Engine, policy: Policy,
+                  now: datetime | None = None) -> list[dict[str, Any]]:
+    """Adds what the next crawl will ask for: ``due`` pages (failing, gone or past their
+    revisit interval), ``resting`` pages (verified lately) and when the next one is due.
+    Listing pages are always read and a changed listing entry makes a page due at once; both
+    are only known during a crawl, so they are not counted here."""
+    now = now or datetime.now(UTC)
+    facts = revisit_facts(engine, [row["source"] for row in rows])
+    for row in rows:
+        due, resting, upcoming = 0, 0, []
+        for page_status, changed_at, verified_at in facts[row["source"]]:
+            at = policy.due_at(changed_at, verified_at)
+            if page_status != "live" or at is None or at <= now:
+                due += 1
+            else:
+                resting += 1
+                upcoming.append(at)
+        row["due"], row["resting"] = due, resting
+        row["next_due"] = iso(min(upcoming)) if upcoming else None
+    return rows

@@ -11,8 +11,9 @@ from pathlib import Path
 def write_config(tmp_path: Path, db: str, base: str, listings: list[str],
                  alerts: list[dict] | None = None, **crawl: object) -> Path:
     """A gongkai.toml with one source per listing (id: the listing's first path part)."""
+    # every report on every crawl, unless a test is about revisits
     settings = {"download_delay": 0.2, "concurrency_per_domain": 2, "timeout": 3,
-                "retries": 1, "parse_workers": 1, **crawl}
+                "retries": 1, "parse_workers": 1, "revisit_max_days": 0, **crawl}
     lines = [f'[archive]\nurl = "{db}"\n[crawl]']
     lines += [f"{k} = {json.dumps(v)}" for k, v in settings.items()]
     for path in listings:

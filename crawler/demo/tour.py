@@ -32,7 +32,9 @@ def _config(workdir: Path, base_url: str, listings: list[str], alert_url: str) -
     text = (
         f'[archive]\nurl = "sqlite:///{(workdir / "gongkai.db").resolve()}"\n\n'
         "[crawl]\ndownload_delay = 0.05\nconcurrency_per_domain = 4\ntimeout = 10\n"
-        "retries = 1\n\n" + "\n".join(sources)
+        "retries = 1\n"
+        # the tour revises pages minutes after the first crawl: every report, every crawl
+        "revisit_max_days = 0\n\n" + "\n".join(sources)
         + f'\n[[alerts]]\nurl = "{alert_url}"\nevents = ["changed", "gone"]\n'
     )
     path = workdir / "gongkai.toml"

@@ -12,7 +12,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
@@ -27,6 +27,7 @@ from gongkai.archive.store import FetchRecord, KnownPage, Store
 from gongkai.crawler import defaults, listing
 from gongkai.crawler.config import SourceConfig
 from gongkai.crawler.responses import classify
+from gongkai.crawler.revisit import Policy, listing_entry
 from gongkai.crawler.settings import HANDLED_STATUSES
 
 
@@ -50,6 +51,8 @@ class ReportSpider(scrapy.Spider):
         self.listing_urls: set[str] = set()
         self.listings_requested: Counter[str] = Counter()
         self.known: dict[str, KnownPage] = {}
+        self.revisit = Policy()
+        self.now = datetime.now(UTC)
         self.rechecked = False
 
     @classmethod
@@ -61,6 +64,10 @@ class ReportSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # One query now instead of one per request on the reactor thread.
         spider.known = spider.store.known_pages(list(spider.sources))
+        settings = crawler.settings
+        spider.revisit = Policy(
+            settings.getfloat("GONGKAI_REVISIT_MIN_DAYS", defaults.REVISIT_MIN_DAYS),
+            settings.getfloat("GONGKAI_REVISIT_MAX_DAYS", defaults.REVISIT_MAX_DAYS))
         crawler.signals.connect(spider.recheck_vanished, signal=signals.spider_idle)
         return spider
 
@@ -77,7 +84,8 @@ class ReportSpider(scrapy.Spider):
             source = self.sources.get(page.source_id or "")
             if source is None:
                 continue
-            request = self._report_request(source, page.url, "report", None)
+            # off its listing: as good as a changed entry, so asked for whether due or not
+            request = self._report_request(source, page.url, "report", None, force=True)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1
@@ -131,7 +139,8 @@ class ReportSpider(scrapy.Spider):
                 continue
             kind = listing.link_kind(link, pattern, exclude)
             if kind == "report":
-                request = self._report_request(source, link.url, "report", None)
+                request = self._report_request(source, link.url, "report", None,
+                                               entry=listing_entry(link.text))
             elif kind == "listing":  # a column of reports (部门年报): follow it
                 request = self._listing_request(source, link.url, column=True)
             else:
@@ -149,11 +158,14 @@ class ReportSpider(scrapy.Spider):
 
     # -- reports ------------------------------------------------------------------------
     def _report_request(self, source: SourceConfig, url: str, kind: str,
-                        parent: str | None) -> scrapy.Request | None:
+                        parent: str | None, *, entry: str | None = None,
+                        force: bool = False) -> scrapy.Request | None:
         if url in self.seen_reports:
             return None
-        if self._stable(self.known.get(url)):
-            self.crawler.stats.inc_value("gongkai/backed_off")
+        if not force and not self._due(self.known.get(url), entry):
+            self.seen_reports.add(url)  # listed, verified lately: not asked, not vanished
+            self.crawler.stats.inc_value("gongkai/not_due")
+            self.crawler.stats.inc_value(f"gongkai/not_due/{source.id}")
             return None
         if self.reports_requested[source.id] >= source.max_pages:
             self.crawler.stats.inc_value("gongkai/max_pages_reached")
@@ -170,17 +182,18 @@ class ReportSpider(scrapy.Spider):
             url, headers=headers, callback=self.parse_report, errback=self.report_failed,
             # deduplicated above; the dupe filter would silently swallow a redirect loop
             dont_filter=True,
-            meta={"source": source.id, "kind": kind, "parent": parent,
+            meta={"source": source.id, "kind": kind, "parent": parent, "entry": entry,
                   "handle_httpstatus_list": HANDLED_STATUSES, "started": time.monotonic()},
         )
 
-    def _stable(self, page: KnownPage | None) -> bool:
-        """Back off on reports that have not changed in a year: fetch them monthly."""
-        if page is None or page.changed_at is None or page.fetched_at is None:
-            return False
-        now = datetime.now(UTC)
-        return (now - page.changed_at > timedelta(days=defaults.STABLE_AFTER_DAYS)
-                and now - page.fetched_at < timedelta(days=defaults.STABLE_RECHECK_DAYS))
+    def _due(self, page: KnownPage | None, entry: str | None) -> bool:
+        """Asked for this crawl: new, failing or gone pages, pages whose listing entry reads
+        differently, and pages whose revisit interval has passed (crawler/revisit.py)."""
+        if page is None or page.status != "live":
+            return True
+        if entry is not None and entry != page.listing_entry:
+            return True
+        return self.revisit.due(page.changed_at, page.fetched_at, self.now)
 
     def parse_report(self, response: Response) -> Iterator[Any]:
         meta = response.meta
@@ -218,7 +231,7 @@ class ReportSpider(scrapy.Spider):
             response_headers=header_pairs(response.headers),
             body=body, duration_ms=_elapsed(meta), evidence=verdict.evidence,
             error=None if ok or verdict.outcome == "not_modified" else verdict.evidence,
-            attachments=attachments if ok else None,
+            attachments=attachments if ok else None, listing_entry=meta.get("entry"),
         )
         for url in attachments:
             request = self._report_request(source, url, "attachment", requested)
@@ -245,6 +258,7 @@ class ReportSpider(scrapy.Spider):
             final_url=response.url if response is not None else None,
             request_headers=header_pairs(request.headers) if response is not None else None,
             response_headers=header_pairs(response.headers) if response is not None else None,
+            listing_entry=meta.get("entry"),
         )
 
 
