@@ -83,6 +83,7 @@ def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, as_json:
              f"{s['source']:<16} {s['outcome']:<11} {s['pages']:>6} {s['new_versions']:>5} "
              f"{s['unchanged']:>5} {s['gone']:>5} {s['failed']:>6} {s['bytes']:>10}",
              *(f"  ! {safe(error)[:200]}" for error in s["errors"][:5])]))
+    click.echo(result.totals.line(), err=as_json)
     if any(s.outcome == "unrecorded" for s in summaries):
         raise click.exceptions.Exit(1)  # the archive could not be written: not a finished run
 

@@ -45,6 +45,8 @@ class CrawlConfig:
     parse_workers: int = -1
     #: seconds one page may take to parse before it is recorded as a failure
     parse_timeout: float = defaults.PARSE_TIMEOUT
+    #: requests in flight across all sites at most
+    max_concurrency: int = defaults.MAX_CONCURRENCY
     #: days between checks of an unchanged report: see crawler/revisit.py
     revisit_min_days: float = defaults.REVISIT_MIN_DAYS
     revisit_max_days: float = defaults.REVISIT_MAX_DAYS
@@ -279,6 +281,8 @@ def _crawl(r: _Reader) -> CrawlConfig:
         parse_workers=r.get("parse_workers", int, -1),
         parse_timeout=float(_positive(r, "parse_timeout", number, defaults.PARSE_TIMEOUT,
                                       False)),
+        max_concurrency=_positive(r, "max_concurrency", int, defaults.MAX_CONCURRENCY,
+                                  allow_zero=False),
         revisit_min_days=float(_positive(r, "revisit_min_days", number,
                                          defaults.REVISIT_MIN_DAYS)),
         revisit_max_days=float(_positive(r, "revisit_max_days", number,

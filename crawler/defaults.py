@@ -65,6 +65,15 @@ ALERT_MAX_ATTEMPTS = 36
 #: seconds a claimed delivery is held for its sender; past it a sender that died between
 #: sending and recording is presumed dead and the alert is sent again (at least once)
 ALERT_CLAIM_LEASE = 300.0
+#: requests in flight across all sites at most ([crawl].max_concurrency): the crawl keeps
+#: concurrency_per_domain × sources in flight up to this, so a thousand sites do not wait on
+#: sixteen connections
+MAX_CONCURRENCY = 512
+#: the wait between two requests to one site is the delay plus up to this fraction more:
+#: jitter only ever adds (Scrapy's own draws from 0.5 to 1.5 × the delay)
+DELAY_JITTER = 0.1
+#: a robots.txt Crawl-delay above this is kept at this: one site cannot stall a crawl
+MAX_CRAWL_DELAY = 30.0
 #: a report is due again REVISIT_FACTOR × the time its content has stood unchanged after it
 #: was last verified, at least REVISIT_MIN_DAYS and at most REVISIT_MAX_DAYS later
 #: ([crawl].revisit_min_days / revisit_max_days; a max of 0: every report on every crawl)

@@ -54,12 +54,24 @@ class Progress:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         return stored, failed, stored / elapsed
 
+    def sites(self) -> tuple[int, int]:
+        """Sites with a request on the wire, and requests waiting to be sent."""
+        engine = self.crawler.engine
+        if engine is None:
+            return 0, 0
+        active = sum(1 for slot in engine.downloader.slots.values() if slot.transferring)
+        scheduler = engine.scheduler
+        waiting = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
+        return active, waiting
+
     def report(self, final: bool = False) -> None:
         stored, failed, rate = self.counts()
+        active, waiting = (0, 0) if final else self.sites()
+        line = (f"{stored} pages, {rate:.1f} pages/s, {failed} failed" if final else
+                f"{stored} pages, {rate:.1f} pages/s, {active} sites active, {waiting} "
+                f"requests waiting, {failed} failed")
         if self.tty:
-            sys.stderr.write(f"\r{stored} pages, {rate:.1f} pages/s, {failed} failed"
-                             + ("\n" if final else ""))
+            sys.stderr.write("\r\x1b[K" + line + ("\n" if final else ""))
             sys.stderr.flush()
         else:
-            log.info("progress: %d pages, %.1f pages/s, %d failed%s", stored, rate, failed,
-                     " (done)" if final else "")
+            log.info("progress: %s%s", line, " (done)" if final else "")

@@ -51,9 +51,40 @@ class RunSummary:
 
 
 @dataclass(slots=True)
+class CrawlTotals:
+    """The crawl as a whole, for its last line: what it cost and how polite it was."""
+
+    seconds: float = 0.0
+    requests: int = 0
+    #: reports listed but not asked for: verified lately, not yet due (crawler/revisit.py)
+    resting: int = 0
+    #: requests to one site closer than its delay, and the closest two (seconds)
+    too_close: int = 0
+    closest_gap: float | None = None
+
+    def line(self) -> str:
+        rate = self.requests / self.seconds if self.seconds else 0.0
+        closest = "" if self.closest_gap is None else f", closest {self.closest_gap:.3f} s"
+        return (f"crawl: {self.requests} requests in {self.seconds:.1f} s ({rate:.1f}/s), "
+                f"{self.resting} reports resting until due; politeness: {self.too_close} "
+                f"requests to one site closer than its delay{closest}")
+
+
+@dataclass(slots=True)
 class CrawlResult:
     runs: list[RunSummary]
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    totals: CrawlTotals = field(default_factory=CrawlTotals)
+
+
+def totals(crawler: Crawler) -> CrawlTotals:
+    stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
+    started, finished = stats.get("start_time"), stats.get("finish_time")
+    seconds = (finished - started).total_seconds() if started and finished else 0.0
+    return CrawlTotals(seconds=seconds, requests=stats.get("downloader/request_count", 0),
+                       resting=stats.get("gongkai/not_due", 0),
+                       too_close=stats.get("gongkai/politeness/too_close", 0),
+                       closest_gap=stats.get("gongkai/politeness/closest_gap"))
 
 
 def crawl(config: Config, source_ids: list[str] | None = None, *,
@@ -71,7 +102,7 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     process.crawl(crawler, sources=sources, store=store, run_ids=run_ids)
     process.start()
     runs = finish(config, store, sources, run_ids, crawler)
-    return CrawlResult(runs, deliver(config, store.engine))
+    return CrawlResult(runs, deliver(config, store.engine), totals(crawler))
 
 
 def begin(config: Config, store: Store, sources: list[SourceConfig]) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gongkai.crawler import defaults
 from gongkai.crawler.config import Config
 
 #: statuses the spider records itself instead of letting Scrapy drop them
@@ -18,9 +19,16 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_DELAY": crawl.download_delay,
-        "DOWNLOAD_DELAY_JITTER": 0.5,
-        "CONCURRENT_REQUESTS": 16,
+        # Scrapy's jitter shortens waits; crawler/politeness.py adds up to GONGKAI_DELAY_JITTER
+        "DOWNLOAD_DELAY_JITTER": 0.0,
+        "GONGKAI_DELAY_JITTER": defaults.DELAY_JITTER,
+        # every site busy at its own pace: sites × per-site concurrency, within a cap
+        "CONCURRENT_REQUESTS": min(crawl.max_concurrency,
+                                   max(16, len(config.sources) * crawl.concurrency_per_domain)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+        # the next request comes from the site with the fewest in flight: thousands of sites
+        # share the downloader instead of queueing behind the first few
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.1),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
@@ -51,7 +59,8 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING",
         },
         "GONGKAI_RETRY_BACKOFF": crawl.retry_backoff,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
-        "EXTENSIONS": {"gongkai.crawler.progress.Progress": 500},
+        "EXTENSIONS": {"gongkai.crawler.progress.Progress": 500,
+                       "gongkai.crawler.politeness.Politeness": 510},
         "GONGKAI_PROGRESS_INTERVAL": 5.0,
         "GONGKAI_ARCHIVE_URL": config.archive_url,
         "GONGKAI_PARSE_WORKERS": crawl.parse_workers,
