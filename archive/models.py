@@ -283,6 +283,8 @@ class Run(Base):
     unchanged: Mapped[int] = mapped_column(default=0)
     gone: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
+    #: reports listed but not asked for: verified lately, not yet due again
+    resting: Mapped[int] = mapped_column(default=0, server_default="0")
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
 

@@ -150,7 +150,8 @@ def source_runs(engine: Engine, source_ids: list[str]) -> dict[str, dict[str, An
             .outerjoin(good, good.c.source_id == Run.source_id)
             .where(Run.outcome.in_(finished_bad), Run.id > func.coalesce(good.c.id, 0))
             .group_by(Run.source_id)))
-        recent = (select(Run.source_id, Run.pages, func.row_number().over(
+        recent = (select(Run.source_id, (Run.pages + Run.resting).label("pages"),
+                         func.row_number().over(
             partition_by=Run.source_id, order_by=Run.id.desc()).label("n"))
             .where(Run.outcome == "ok").subquery())
         empty = {source for source, count, pages in s.execute(

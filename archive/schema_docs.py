@@ -142,6 +142,9 @@ TABLE_DOCS: dict[str, TableDoc] = {
                          f"or first seen if never; {_UTC}.",
             "current_version": "version.number of the content the page shows now; null until "
                                "a fetch produced content.",
+            "listing_entry": "Fingerprint of the page's link (its text and title) on its "
+                             "listing when last seen there; a crawl asks for the page at once "
+                             "when it reads differently, whatever the revisit interval.",
         },
     },
     "version": {
@@ -343,6 +346,8 @@ TABLE_DOCS: dict[str, TableDoc] = {
             "unchanged": "Fetches whose content was already archived (including 304).",
             "gone": "Fetches answered 404 or 410.",
             "failed": "Fetches that failed (blocked, moved, error).",
+            "resting": "Reports listed but not asked for: verified lately and not yet due "
+                       "again (adaptive revisits); a run with only resting reports is ok.",
             "bytes": "Bytes of response bodies received.",
             "errors": "JSON array of the first 20 failures, as 'URL: outcome: error' strings.",
         },

@@ -175,11 +175,13 @@ class Store:
             return run.id
 
     def finish_run(self, run_id: int, outcome: str, *, alert_after: int = 1,
-                   not_stored: int = 0, reason: str | None = None) -> Run:
+                   not_stored: int = 0, reason: str | None = None, resting: int = 0) -> Run:
         """Close a run; the ``alert_after``-th failed run in a row raises one crawl_failed
         event (not one per failure: a dead site would page someone every night).
         ``not_stored`` pages were fetched but could not be written (a locked or full
-        database): they count as failed, with ``reason``, and the next crawl fetches them."""
+        database): they count as failed, with ``reason``, and the next crawl fetches them.
+        ``resting`` reports were listed but not due: a run that asked for nothing because
+        everything rests has not failed."""
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             run = s.get_one(Run, run_id)
             if not_stored:
@@ -191,8 +193,10 @@ class Store:
                 select(func.count()).select_from(Page)
                 .where(Page.source_id == run.source_id, Page.current_version.is_not(None))
             )
-            if run.pages and run.failed == run.pages or (run.pages == 0 and archived_before):
-                outcome = "failed"  # every page failed, or it archived nothing it used to
+            run.resting = resting
+            if run.pages and run.failed == run.pages or (run.pages == 0 and archived_before
+                                                         and not resting):
+                outcome = "failed"  # every page failed, or it found nothing it used to
             run.outcome = outcome
             run.finished_at = utcnow()
             s.flush()

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,15 @@ def main(ctx: click.Context, config_path: str | None, db: str | None) -> None:
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Log lines as text or as JSON lines.")
+@click.option("--distributed", is_flag=True,
+              help="Queue the crawl in [distributed].redis for `gongkai worker`s and wait for "
+                   "them, instead of crawling here.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=None,
+              help="--distributed: give up waiting after this many seconds.")
 @json_option
 @config_options
-def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, as_json: bool,
-          config: Config) -> None:
+def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, distributed: bool,
+          timeout: float | None, as_json: bool, config: Config) -> None:
     """Crawl the configured sources once now and archive what changed.
 
     Exit status is 0 when the run finished, even if pages failed (failures are recorded).
@@ -71,17 +77,36 @@ def crawl(source_ids: tuple[str, ...], log_level: str, log_format: str, as_json:
         from gongkai.crawler.logs import setup_logging
 
         setup_logging("json", level=getattr(logging, log_level))
-    result = run_crawl(config, list(source_ids), log_level=log_level, log_format=log_format)
+    if distributed:
+        from redis import RedisError
+
+        from gongkai.crawler.distributed import coordinate
+        from gongkai.crawler.frontier import masked
+
+        if not config.redis_url:
+            raise ConfigError(config.path or "<defaults>", "distributed.redis",
+                              "--distributed needs a Redis URL here or in $GONGKAI_REDIS")
+        tty = sys.stderr.isatty()
+        try:
+            result = coordinate(config, list(source_ids), timeout=timeout, progress=(
+                lambda line: click.echo(("\r\x1b[K" if tty else "") + line, err=True,
+                                        nl=not tty)))
+        except RedisError as exc:
+            raise Failure(f"Redis at {masked(config.redis_url)}: {exc}") from None
+    else:
+        result = run_crawl(config, list(source_ids), log_level=log_level,
+                           log_format=log_format)
     summaries, delivered = result.runs, result.delivery
     if delivered.messages:
         click.echo(f"alerts: {delivered.sent} sent, {delivered.failed} failed "
                    f"({delivered.messages} messages)", err=as_json)
     emit([asdict(s) for s in summaries], [], as_json=as_json,
          header=f"{'source':<16} {'outcome':<11} {'pages':>6} {'new':>5} {'same':>5} "
-                f"{'gone':>5} {'failed':>6} {'bytes':>10}",
+                f"{'gone':>5} {'failed':>6} {'rest':>5} {'bytes':>10}",
          line=lambda s: "\n".join([
              f"{s['source']:<16} {s['outcome']:<11} {s['pages']:>6} {s['new_versions']:>5} "
-             f"{s['unchanged']:>5} {s['gone']:>5} {s['failed']:>6} {s['bytes']:>10}",
+             f"{s['unchanged']:>5} {s['gone']:>5} {s['failed']:>6} {s['resting']:>5} "
+             f"{s['bytes']:>10}",
              *(f"  ! {safe(error)[:200]}" for error in s["errors"][:5])]))
     click.echo(result.totals.line(), err=as_json)
     if any(s.outcome == "unrecorded" for s in summaries):
@@ -339,12 +364,13 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
 
     Example: gongkai status --json
     """
+    from gongkai.crawler.status import distributed
     from gongkai.crawler.status import status as source_status
 
     rows = source_status(config, existing_archive(config))
     emit(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
                 "new_versions", "unchanged", "gone", "failed", "due", "resting", "next_due",
-                "flags"],
+                "queued", "flags"],
          as_json=as_json, as_csv=as_csv,
          header=f"{'source':<16} {'outcome':<11} {'last run':<26} {'next run':<26} "
                 f"{'pages':>5} {'new':>4} {'fail':>4} {'due':>5} {'rest':>5}  flags",
@@ -352,6 +378,19 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
                           f"{row['last_run'] or 'never':<26} {row['next_run'] or '-':<26} "
                           f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4} "
                           f"{row['due']:>5} {row['resting']:>5}  {','.join(row['flags'])}")
+    shared = distributed(config) if not (as_json or as_csv) else None
+    if shared is not None:
+        if shared.get("error"):
+            click.echo(f"distributed: {safe(shared['error'])}")
+        elif shared["crawl"] is None:
+            click.echo("distributed: no crawl under way")
+        else:
+            workers = ", ".join(f"{safe(w)} ({age:.0f} s ago)"
+                                for w, age in sorted(shared["workers"].items()))
+            queued = ", ".join(f"{safe(s)} {n}" for s, n in sorted(shared["queued"].items())
+                               if n)
+            click.echo(f"distributed crawl {shared['crawl']}: {shared['remaining']} requests "
+                       f"left; workers: {workers or 'none'}; queued: {queued or 'none'}")
 
 
 @main.command()
@@ -405,6 +444,39 @@ def archive_check(no_hash: bool, as_json: bool, config: Config) -> None:
             click.echo(f"  ! {safe(problem)}")
     if not report.ok:
         raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.option("--join", "crawl_id", default=None, hidden=True,
+              help="Work on this announced crawl until nothing is left of it, then exit.")
+@click.option("--once", is_flag=True, help="Join one crawl, then exit.")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@config_options
+def worker(crawl_id: str | None, once: bool, log_level: str, config: Config) -> None:
+    """Share distributed crawls: wait for one announced in [distributed].redis (by `gongkai
+    crawl --distributed` or the scheduler), work on it with the other workers, repeat.
+
+    Each crawl runs in a child process. SIGTERM stops the worker; requests it had taken go
+    back to the others.
+
+    Example: GONGKAI_REDIS=redis://queue:6379/0 gongkai worker --config gongkai.toml
+    """
+    from redis import RedisError
+
+    from gongkai.crawler import distributed
+    from gongkai.crawler.frontier import masked
+
+    if not config.redis_url:
+        raise ConfigError(config.path or "<defaults>", "distributed.redis",
+                          "a worker needs a Redis URL here or in $GONGKAI_REDIS")
+    try:
+        if crawl_id:
+            distributed.join(config, crawl_id, log_level=log_level)
+        else:
+            distributed.serve(config, once=once, log_level=log_level)
+    except RedisError as exc:
+        raise Failure(f"Redis at {masked(config.redis_url)}: {exc}") from None
 
 
 @main.command()

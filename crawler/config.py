@@ -104,6 +104,11 @@ class Config:
     #: the archive URL given by --db or $GONGKAI_DB, which beats [archive].url
     archive_override: str | None = None
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    #: the Redis several workers share a crawl through ([distributed].redis or
+    #: $GONGKAI_REDIS); None: one machine, no Redis
+    redis_url: str | None = None
+    #: seconds without a heartbeat before a worker's requests go to the others
+    dead_after: float = defaults.WORKER_DEAD_AFTER
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:
@@ -134,6 +139,8 @@ def load_config(
     override = db or environ.get("GONGKAI_DB")
     if override:
         config = dataclasses.replace(config, archive_url=override, archive_override=override)
+    if environ.get("GONGKAI_REDIS"):
+        config = dataclasses.replace(config, redis_url=environ["GONGKAI_REDIS"])
     return config
 
 
@@ -223,10 +230,18 @@ def parse_config(data: dict[str, Any], path: str) -> Config:
         for i, table in enumerate(top.get("alerts", list, []))
     )
     schedule = _schedule(_Reader(path, "schedule", top.get("schedule", dict, {})))
+    distributed = _Reader(path, "distributed", top.get("distributed", dict, {}))
+    redis_url = distributed.get("redis", str, None)
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(path, "distributed.redis",
+                          f"expected a redis:// URL, got {redis_url!r}")
+    dead_after = float(_positive(distributed, "dead_after", (int, float),
+                                 defaults.WORKER_DEAD_AFTER, allow_zero=False))
+    distributed.done()
     top.done()
     return Config(path=path, archive_url=archive_url, busy_timeout=busy_timeout, crawl=crawl,
-                  sources=sources, alerts=alerts,
-                  schedule=schedule)
+                  sources=sources, alerts=alerts, schedule=schedule, redis_url=redis_url,
+                  dead_after=dead_after)
 
 
 def check_schedule(r: _Reader, key: str, value: str) -> str:

@@ -74,6 +74,9 @@ MAX_CONCURRENCY = 512
 DELAY_JITTER = 0.1
 #: a robots.txt Crawl-delay above this is kept at this: one site cannot stall a crawl
 MAX_CRAWL_DELAY = 30.0
+#: seconds without a heartbeat after which a distributed worker is presumed dead and the
+#: requests it had taken are handed to the others ([distributed].dead_after)
+WORKER_DEAD_AFTER = 30.0
 #: a report is due again REVISIT_FACTOR × the time its content has stood unchanged after it
 #: was last verified, at least REVISIT_MIN_DAYS and at most REVISIT_MAX_DAYS later
 #: ([crawl].revisit_min_days / revisit_max_days; a max of 0: every report on every crawl)

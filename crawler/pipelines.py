@@ -167,6 +167,7 @@ class ArchivePipeline:
         else:
             self.crawler.stats.inc_value(f"gongkai/stored/{stored}")
         item.body = None  # the bytes are in the archive now; free them
+        self.crawler.spider.stored(item.url)  # a shared frontier may hand it out no more
         return item
 
     async def _flush(self) -> None:

@@ -48,6 +48,8 @@ class RunSummary:
     failed: int
     bytes: int
     errors: list[str]
+    #: reports listed but not asked for: verified lately, not yet due
+    resting: int = 0
 
 
 @dataclass(slots=True)
@@ -101,7 +103,8 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     crawler = process.create_crawler(ReportSpider)
     process.crawl(crawler, sources=sources, store=store, run_ids=run_ids)
     process.start()
-    runs = finish(config, store, sources, run_ids, crawler)
+    runs = finish(config, store, sources, run_ids,
+                  crawler.stats.get_stats() if crawler.stats else {})
     return CrawlResult(runs, deliver(config, store.engine), totals(crawler))
 
 
@@ -119,10 +122,9 @@ def begin(config: Config, store: Store, sources: list[SourceConfig]) -> dict[str
 
 
 def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: dict[str, int],
-           crawler: Crawler) -> list[RunSummary]:
-    """After the reactor stopped: each run's outcome from the crawl's stats, and a
-    missing-report event where the calendar says one is due."""
-    stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
+           stats: dict[str, Any]) -> list[RunSummary]:
+    """After the crawl: each run's outcome from the crawl's stats (one process's, or every
+    worker's summed), and a missing-report event where the calendar says one is due."""
     finished = stats.get("finish_reason")
     summaries = []
     for source in sources:
@@ -132,7 +134,8 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
                 store.finish_run, run_ids[source.id], outcome,
                 alert_after=config.schedule.alert_after_failures,
                 not_stored=stats.get(f"gongkai/not_stored/{source.id}", 0),
-                reason=stats.get(f"gongkai/not_stored_reason/{source.id}")))
+                reason=stats.get(f"gongkai/not_stored_reason/{source.id}"),
+                resting=stats.get(f"gongkai/not_due/{source.id}", 0)))
         except SQLAlchemyError as exc:
             # the archive cannot be written at all (locked, full, gone): say so plainly; the
             # run stays open until the scheduler, when it next starts, closes it as interrupted
@@ -149,7 +152,8 @@ def finish(config: Config, store: Store, sources: list[SourceConfig], run_ids: d
         summaries.append(RunSummary(
             source=source.id, run_id=run.id, outcome=run.outcome, pages=run.pages,
             new_versions=run.new_versions, unchanged=run.unchanged, gone=run.gone,
-            failed=run.failed, bytes=run.bytes, errors=list(run.errors)))
+            failed=run.failed, bytes=run.bytes, errors=list(run.errors),
+            resting=run.resting))
     return summaries
 
 
@@ -185,7 +189,8 @@ def standalone(crawler: Crawler, source: str | None) -> dict[str, Any]:
     run_ids = begin(config, store, sources)
 
     def closed() -> None:
-        for run in finish(config, store, sources, run_ids, crawler):
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        for run in finish(config, store, sources, run_ids, stats):
             log.info("run %s of %s: %s, %d pages, %d new versions", run.run_id, run.source,
                      run.outcome, run.pages, run.new_versions)
         deliver(config, store.engine)

@@ -37,7 +37,36 @@ def status(config: Config, engine: Engine) -> list[dict[str, Any]]:
         planned = {**next_runs(config), **stored_next_runs(engine)}
         rows = source_status(engine, [s.id for s in config.sources],
                              failing_after=defaults.FAILING_STREAK, planned=planned)
-    return with_revisits(rows, engine, config.crawl.revisit)
+    rows = with_revisits(rows, engine, config.crawl.revisit)
+    shared = distributed(config)
+    for row in rows:
+        row["queued"] = None if shared is None else shared["queued"].get(row["source"], 0)
+    return rows
+
+
+def distributed(config: Config) -> dict[str, Any] | None:
+    """The distributed crawl under way, if a Redis is configured: its workers (seconds since
+    each last beat), requests queued per source and requests left in all; None without Redis
+    or without a crawl; an ``error`` when Redis cannot be asked."""
+    if not config.redis_url:
+        return None
+    import redis
+
+    from gongkai.crawler.frontier import Frontier, current, masked
+
+    try:
+        client = redis.Redis.from_url(config.redis_url, socket_timeout=5)
+        crawl_id = current(client)
+        if crawl_id is None:
+            return {"crawl": None, "workers": {}, "queued": {}, "remaining": 0}
+        frontier = Frontier(client, crawl_id)
+        return {"crawl": crawl_id,
+                "workers": {w: round(age, 1) for w, age in frontier.workers().items()
+                            if w != "coordinator"},
+                "queued": frontier.depth(), "remaining": frontier.remaining()}
+    except redis.RedisError as exc:
+        return {"crawl": None, "workers": {}, "queued": {}, "remaining": None,
+                "error": f"Redis at {masked(config.redis_url)}: {exc}"}
 
 
 def with_revisits(rows: list[dict[str, Any]], engine: Engine, policy: Policy,

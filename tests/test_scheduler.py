@@ -107,7 +107,8 @@ events = ["crawl_failed"]
         status = {row["source"]: row for row in json.loads(result.stdout)}
         assert set(status["trs"]) == {"source", "last_run", "last_success", "next_run",
                                       "outcome", "pages", "new_versions", "unchanged", "gone",
-                                      "failed", "flags"}
+                                      "failed", "due", "resting", "next_due", "queued",
+                                      "flags"}
         assert status["trs"]["last_success"] and status["trs"]["last_run"].endswith("+00:00")
         assert status["trs"]["next_run"].endswith("+00:00")
         assert "failing" in status["dead"]["flags"] and status["dead"]["last_success"] is None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
@@ -29,6 +29,9 @@ from gongkai.crawler.config import SourceConfig
 from gongkai.crawler.responses import classify
 from gongkai.crawler.revisit import Policy, listing_entry
 from gongkai.crawler.settings import HANDLED_STATUSES
+
+if TYPE_CHECKING:  # redis is needed only by distributed crawls (gongkai[distributed])
+    from gongkai.crawler.frontier import Frontier
 
 
 class ReportSpider(scrapy.Spider):
@@ -54,6 +57,14 @@ class ReportSpider(scrapy.Spider):
         self.revisit = Policy()
         self.now = datetime.now(UTC)
         self.rechecked = False
+        #: a distributed crawl's shared frontier (crawler/distributed.py); None on one machine
+        self.frontier: Frontier | None = None
+        #: a worker joining a distributed crawl: its start and rechecks are the coordinator's
+        self.joining = False
+        #: requested URL -> the frontier's token, acknowledged once its fetch is archived
+        self.tokens: dict[str, str] = {}
+        #: frees a request's site in the shared frontier when it failed before being sent
+        self.free_site: Callable[[dict[str, Any]], None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReportSpider:
@@ -65,6 +76,7 @@ class ReportSpider(scrapy.Spider):
         # One query now instead of one per request on the reactor thread.
         spider.known = spider.store.known_pages(list(spider.sources))
         settings = crawler.settings
+        spider.joining = bool(settings.get("GONGKAI_CRAWL_ID"))
         spider.revisit = Policy(
             settings.getfloat("GONGKAI_REVISIT_MIN_DAYS", defaults.REVISIT_MIN_DAYS),
             settings.getfloat("GONGKAI_REVISIT_MAX_DAYS", defaults.REVISIT_MAX_DAYS))
@@ -74,7 +86,7 @@ class ReportSpider(scrapy.Spider):
     def recheck_vanished(self) -> None:
         """Archived reports that no listing links any more are fetched once directly: a
         report taken down is usually first dropped from its listing, then answers 404."""
-        if self.rechecked:
+        if self.rechecked or self.joining:
             return
         self.rechecked = True
         scheduled = 0
@@ -94,6 +106,8 @@ class ReportSpider(scrapy.Spider):
             raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.joining:
+            return  # the coordinator queued the start pages in the shared frontier
         for source in self.sources.values():
             for url in source.start_urls:
                 request = self._listing_request(source, url)
@@ -107,12 +121,18 @@ class ReportSpider(scrapy.Spider):
             return None
         if self.listings_requested[source.id] >= defaults.MAX_LISTING_PAGES:
             return None
+        if self.frontier is not None and not self.frontier.claim("listing " + url):
+            return None  # another worker has it
         self.listings_requested[source.id] += 1
         self.listing_urls.add(url)
         return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
                               meta={"source": source.id, "column": column}, priority=10)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        yield from self._listing(response)
+        self._ack(response.meta)  # followed: every link it led to is queued
+
+    def _listing(self, response: Response) -> Iterator[Any]:
         source = self.sources[response.meta["source"]]
         if not isinstance(response, TextResponse):
             self.logger.warning("listing %s is not a text page", response.url)
@@ -150,11 +170,14 @@ class ReportSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
+        if self.free_site is not None:
+            self.free_site(request.meta)
         self.logger.warning("listing %s failed: %s", request.url, failure.getErrorMessage())
         self.crawler.stats.inc_value("gongkai/listing_failed")
         source = self.sources[request.meta["source"]]
         if request.url in source.start_urls:
             self.crawler.stats.inc_value(f"gongkai/start_failed/{source.id}")
+        self._ack(request.meta)
 
     # -- reports ------------------------------------------------------------------------
     def _report_request(self, source: SourceConfig, url: str, kind: str,
@@ -162,6 +185,9 @@ class ReportSpider(scrapy.Spider):
                         force: bool = False) -> scrapy.Request | None:
         if url in self.seen_reports:
             return None
+        if self.frontier is not None and not self.frontier.claim(url):
+            self.seen_reports.add(url)
+            return None  # another worker has it
         if not force and not self._due(self.known.get(url), entry):
             self.seen_reports.add(url)  # listed, verified lately: not asked, not vanished
             self.crawler.stats.inc_value("gongkai/not_due")
@@ -207,7 +233,7 @@ class ReportSpider(scrapy.Spider):
             # a link titled like a report led to a column page: follow it, archive nothing
             self.crawler.stats.inc_value("gongkai/report_link_was_listing")
             self.listing_urls.add(response.url)
-            yield from self.parse_listing(response)
+            yield from self.parse_listing(response)  # acknowledges the request
             return
         verdict = classify(response.status, requested, response.url, response.body,
                            content_type, redirected=bool(meta.get("redirect_urls")))
@@ -220,6 +246,7 @@ class ReportSpider(scrapy.Spider):
         elif verdict.outcome == "not_modified" and requested in self.known:
             attachments = [url for url in self.known[requested].attachments
                            if listing.in_domains(url, source.domains)]
+        self._hold(meta, requested)
         yield FetchRecord(
             url=requested, source_id=source.id, run_id=self.run_ids.get(source.id),
             outcome=verdict.outcome, kind=meta["kind"], parent_url=meta.get("parent"),
@@ -241,14 +268,18 @@ class ReportSpider(scrapy.Spider):
     def report_failed(self, failure: Failure) -> FetchRecord | None:
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
+        if self.free_site is not None:
+            self.free_site(meta)  # forbidden by robots.txt, it never reached the downloader
         if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             # The site asked us not to: a policy, not a failure of the page.
             self.crawler.stats.inc_value("gongkai/robots_forbidden")
+            self._ack(meta)
             return None
         message = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         self.crawler.stats.inc_value(f"gongkai/fetch_error/{failure.type.__name__}")
         # an HTTP error answer (a status the spider does not handle itself) still has headers
         response = failure.value.response if failure.check(HttpError) else None
+        self._hold(meta, (meta.get("redirect_urls") or [request.url])[0])
         return FetchRecord(
             url=(meta.get("redirect_urls") or [request.url])[0], source_id=meta["source"],
             run_id=self.run_ids.get(meta["source"]), outcome="error",
@@ -260,6 +291,25 @@ class ReportSpider(scrapy.Spider):
             response_headers=header_pairs(response.headers) if response is not None else None,
             listing_entry=meta.get("entry"),
         )
+
+
+    # -- the shared frontier (distributed crawls) -------------------------------------------
+    def _ack(self, meta: dict[str, Any]) -> None:
+        token = meta.get("frontier")
+        if token and self.frontier is not None:
+            self.frontier.ack(token)
+
+    def _hold(self, meta: dict[str, Any], url: str) -> None:
+        """Acknowledge once the record is archived (:meth:`stored`), not before: a worker
+        killed in between has the request handed to another."""
+        token = meta.get("frontier")
+        if token and self.frontier is not None:
+            self.tokens[url] = token
+
+    def stored(self, url: str) -> None:
+        token = self.tokens.pop(url, None)
+        if token and self.frontier is not None:
+            self.frontier.ack(token)
 
 
 def _header(headers: Headers, name: bytes) -> str | None:
