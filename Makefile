@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench faults clean
+.PHONY: setup demo test lint bench bench-national faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ bench: setup
 	$(BIN)/python -m bench.scheduler_bench
 	$(BIN)/python -m bench.research_bench
 	$(BIN)/python -m bench.web_bench
+
+# the national benchmark: 3,000 simulated sites on their own 127.x.y.z addresses, bare Scrapy vs gongkai crawl
+# vs unchanged recrawl (long: not part of `make bench`; `python -m bench.national_bench --quick`)
+bench-national: setup
+	$(BIN)/python -m bench.national_bench
 
 # a randomized campaign: 50 SIGKILLs at random moments of real crawls, then every hostile server
 faults: setup
