@@ -390,7 +390,8 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
             queued = ", ".join(f"{safe(s)} {n}" for s, n in sorted(shared["queued"].items())
                                if n)
             click.echo(f"distributed crawl {shared['crawl']}: {shared['remaining']} requests "
-                       f"left; workers: {workers or 'none'}; queued: {queued or 'none'}")
+                       f"left; workers: {workers or 'none'}; queued: {queued or 'none'}; "
+                       f"{shared['waiting_crawls']} more crawls waiting")
 
 
 @main.command()

@@ -38,7 +38,7 @@ from gongkai.archive.store import Store
 from gongkai.crawler import defaults
 from gongkai.crawler.alerts import deliver
 from gongkai.crawler.config import Config
-from gongkai.crawler.frontier import Frontier, announce, conclude, current
+from gongkai.crawler.frontier import Frontier, announce, announced, conclude, current
 from gongkai.crawler.run import CrawlResult, CrawlTotals, begin, finish
 
 log = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ def serve(config: Config, *, once: bool = False, poll: float = 1.0,
         joined += 1
         if once:
             break
-        while not stopping and current(client) == crawl_id:
+        while not stopping and crawl_id in announced(client):
             time.sleep(poll)  # the coordinator is closing it; do not rejoin an empty crawl
     return 0
 

@@ -244,24 +244,24 @@ def masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-#: the key naming the crawl workers should join, and its state
-CURRENT = "gongkai:current"
+#: crawls announced to workers, oldest first: every worker works on the oldest until it is
+#: done, so crawls started together (a scheduler's nightly batch) are served in turn
+ANNOUNCED = "gongkai:crawls"
 
 
 def announce(client: redis.Redis, crawl_id: str) -> None:
-    client.set(CURRENT, crawl_id)
+    client.rpush(ANNOUNCED, crawl_id)
 
 
 def current(client: redis.Redis) -> str | None:
-    value = client.get(CURRENT)
+    """The crawl workers should be working on: the oldest announced."""
+    value = client.lindex(ANNOUNCED, 0)
     return value.decode() if value else None
 
 
+def announced(client: redis.Redis) -> list[str]:
+    return [v.decode() for v in client.lrange(ANNOUNCED, 0, -1)]
+
+
 def conclude(client: redis.Redis, crawl_id: str) -> None:
-    # only if it is still this crawl: a newer one may have been announced meanwhile
-    with client.pipeline() as pipe:
-        pipe.watch(CURRENT)
-        if pipe.get(CURRENT) == crawl_id.encode():
-            pipe.multi()
-            pipe.delete(CURRENT)
-            pipe.execute()
+    client.lrem(ANNOUNCED, 0, crawl_id)

@@ -55,8 +55,9 @@ def next_runs(config: Config, now: datetime | None = None) -> dict[str, datetime
 
 
 #: the archive URL of this scheduler process. Not a job argument: APScheduler stores a job's
-#: arguments in the job store, and a PostgreSQL URL carries its password.
-_archive = {"url": ""}
+#: arguments in the job store, and a PostgreSQL URL carries its password. ``redis``: with a
+#: Redis configured, each crawl is queued for `gongkai worker`s (crawl --distributed).
+_archive = {"url": "", "redis": ""}
 
 
 def crawl_job(source_id: str, config_path: str | None, timeout: float) -> str:
@@ -67,11 +68,15 @@ def crawl_job(source_id: str, config_path: str | None, timeout: float) -> str:
     command = [sys.executable, "-m", "gongkai.crawler.cli", "crawl", source_id]
     if config_path:
         command += ["--config", config_path]
+    environ = {**os.environ, "GONGKAI_DB": db_url}
+    if _archive["redis"]:
+        command.append("--distributed")
+        environ["GONGKAI_REDIS"] = _archive["redis"]
     started = datetime.now(UTC)
     # the archive URL (a password, on PostgreSQL) by environment: a command line is readable
     # by every local user in `ps`
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             start_new_session=True, env={**os.environ, "GONGKAI_DB": db_url})
+                             start_new_session=True, env=environ)
     with _children_lock:
         _children[source_id] = child
     try:
@@ -140,6 +145,7 @@ def build_scheduler(config: Config) -> BackgroundScheduler:
 def sync_jobs(scheduler: BackgroundScheduler, config: Config) -> None:
     """Make the stored jobs match the config: add, replace, remove."""
     _archive["url"] = config.archive_url
+    _archive["redis"] = config.redis_url or ""
     wanted = {JOB_PREFIX + s.id: s for s in config.sources}
     for job in scheduler.get_jobs():
         if job.id.startswith(JOB_PREFIX) and job.id not in wanted:

@@ -52,7 +52,7 @@ def distributed(config: Config) -> dict[str, Any] | None:
         return None
     import redis
 
-    from gongkai.crawler.frontier import Frontier, current, masked
+    from gongkai.crawler.frontier import Frontier, announced, current, masked
 
     try:
         client = redis.Redis.from_url(config.redis_url, socket_timeout=5)
@@ -60,7 +60,7 @@ def distributed(config: Config) -> dict[str, Any] | None:
         if crawl_id is None:
             return {"crawl": None, "workers": {}, "queued": {}, "remaining": 0}
         frontier = Frontier(client, crawl_id)
-        return {"crawl": crawl_id,
+        return {"crawl": crawl_id, "waiting_crawls": len(announced(client)) - 1,
                 "workers": {w: round(age, 1) for w, age in frontier.workers().items()
                             if w != "coordinator"},
                 "queued": frontier.depth(), "remaining": frontier.remaining()}

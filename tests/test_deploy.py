@@ -274,7 +274,7 @@ def test_dockerfile_image_runs_the_scheduler_as_non_root():
     assert instruction("WORKDIR")[-1] == "/var/lib/gongkai"
     user = instruction("USER")[-1].split(":")[0]
     assert user not in ("root", "0")
-    assert any("pip install '.[postgres]'" in run for run in instruction("RUN"))
+    assert any("pip install '.[postgres,distributed]'" in run for run in instruction("RUN"))
     # nothing secret in the image: the database URL and the config come at run time
     baked = " ".join(instruction("ENV") + instruction("ARG"))
     assert "GONGKAI_DB" not in baked and "PASSWORD" not in baked.upper()
@@ -621,3 +621,28 @@ def test_postgres_pg_dump_and_pg_restore_round_trip(tmp_path: Path):
     finally:
         source_db.close()
         target_db.close()
+
+
+def test_distributed_compose_runs_redis_postgres_the_scheduler_and_workers():
+    data = yaml.safe_load((DEPLOY / "docker-compose.distributed.yml").read_text(encoding="utf-8"))
+    services = data["services"]
+    assert set(services) == {"db", "redis", "scheduler", "worker"}
+    assert services["redis"]["image"].startswith("redis:")
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    assert services["worker"]["image"] == services["scheduler"]["image"] == "gongkai:latest"
+    # both are real gongkai commands, the worker's with the shared Redis
+    from click.testing import CliRunner
+
+    from gongkai.crawler.cli import main
+
+    for name in ("scheduler", "worker"):
+        command = services[name]["command"]
+        assert CliRunner().invoke(main, [*command, "--help"]).exit_code == 0, command
+        env = services[name]["environment"]
+        assert set(env) <= variables_the_code_reads()
+        assert env["GONGKAI_REDIS"] == "redis://redis:6379/0"
+        assert make_url(interpolated(env["GONGKAI_DB"])).host == "db"
+        for dependency in ("db", "redis"):
+            assert services[name]["depends_on"][dependency] == {"condition": "service_healthy"}
+    # the image has the worker's Redis client
+    assert any("'.[postgres,distributed]'" in run for run in instruction("RUN"))
