@@ -156,3 +156,39 @@ def test_a_worker_killed_mid_crawl_loses_nothing(tmp_path, redis_url, pg_url):
     # at most the request the dead worker had on the wire is asked twice
     assert sum(n - 1 for n in requests.values()) <= 1, requests
     assert all(r["outcome"] == "ok" for r in json.loads(out))
+
+
+def test_the_scheduler_queues_its_crawls_for_the_workers(tmp_path, redis_url, pg_url):
+    from tests.test_scheduler import runs_by_source
+
+    site = build_demo_site()
+    with serve(site) as server:
+        config = _config(tmp_path, pg_url, server.base_url, site.listings[:1], redis_url,
+                         download_delay=0)
+        text = config.read_text(encoding="utf-8").replace(
+            "[[sources]]", '[schedule]\ndefault = "every 3s"\njitter = 0\n[[sources]]', 1)
+        config.write_text(text, encoding="utf-8")
+        worker = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "worker",
+                                   "--config", str(config)], start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        scheduler = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "schedule",
+                                      "run", "--config", str(config)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 90
+        runs: dict[str, list[str]] = {}
+        while time.monotonic() < deadline:
+            runs = runs_by_source(pg_url)
+            if runs.get("trs", []).count("ok") >= 2:
+                break
+            time.sleep(0.5)
+        scheduler.send_signal(signal.SIGTERM)
+        worker.send_signal(signal.SIGTERM)
+        scheduler.wait(120)
+        worker.wait(60)
+        fetched = [path.split(" ", 1)[1] for _, path, _ in server.log.snapshot()]
+    assert runs.get("trs", []).count("ok") >= 2, runs
+    # the worker fetched them (the scheduler only queued): every report of the listing archived
+    engine = open_archive(pg_url)
+    pages = by_url(queries.pages(engine), server.base_url)
+    assert all(pages[p]["versions"] == 1 for p in site.reports if p.startswith("/trs/"))
+    assert any(p.startswith("/trs/") for p in fetched)
