@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint bench bench-national faults clean
+.PHONY: setup demo test lint bench bench-national bench-distributed faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: setup
 # vs unchanged recrawl (long: not part of `make bench`; `python -m bench.national_bench --quick`)
 bench-national: setup
 	$(BIN)/python -m bench.national_bench
+
+# one distributed crawl with 1, 2 and 4 workers (real Redis; PostgreSQL when $GONGKAI_TEST_PG)
+bench-distributed: setup
+	$(BIN)/python -m bench.distributed_bench
 
 # a randomized campaign: 50 SIGKILLs at random moments of real crawls, then every hostile server
 faults: setup

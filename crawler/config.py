@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import re
 import tomllib
@@ -47,6 +48,9 @@ class CrawlConfig:
     parse_timeout: float = defaults.PARSE_TIMEOUT
     #: requests in flight across all sites at most
     max_concurrency: int = defaults.MAX_CONCURRENCY
+    #: what a parse worker runs on each page, as "module:function" with parse_bounded's
+    #: signature: gongkai's own parser unless a deployment (or a benchmark) swaps it
+    parser: str = defaults.PARSER
     #: days between checks of an unchanged report: see crawler/revisit.py
     revisit_min_days: float = defaults.REVISIT_MIN_DAYS
     revisit_max_days: float = defaults.REVISIT_MAX_DAYS
@@ -279,6 +283,20 @@ def _positive(r: _Reader, name: str, kind: type | tuple[type, ...], default: Any
     return value
 
 
+def _importable(r: _Reader, name: str, default: str) -> str:
+    value = r.get(name, str, default)
+    if value == default:
+        return value  # importing the parsers costs every command a second; they are there
+    module, _, function = value.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), function, None) if function else None
+    except ImportError as exc:
+        raise ConfigError(r.path, r.key(name), f"cannot import {module!r}: {exc}") from None
+    if not callable(found):
+        raise ConfigError(r.path, r.key(name), f"expected module:function, got {value!r}")
+    return value
+
+
 def _crawl(r: _Reader) -> CrawlConfig:
     number = (int, float)
     crawl = CrawlConfig(
@@ -298,6 +316,7 @@ def _crawl(r: _Reader) -> CrawlConfig:
                                       False)),
         max_concurrency=_positive(r, "max_concurrency", int, defaults.MAX_CONCURRENCY,
                                   allow_zero=False),
+        parser=_importable(r, "parser", defaults.PARSER),
         revisit_min_days=float(_positive(r, "revisit_min_days", number,
                                          defaults.REVISIT_MIN_DAYS)),
         revisit_max_days=float(_positive(r, "revisit_max_days", number,

@@ -48,6 +48,8 @@ FAILING_STREAK = 2
 RECONNECT_WAIT = 60.0
 #: seconds one page may take to parse before it is recorded as a failure
 PARSE_TIMEOUT = 120.0
+#: the function a parse worker runs on each page ([crawl].parser)
+PARSER = "gongkai.parsers.bounded:parse_bounded"
 #: seconds past PARSE_TIMEOUT after which a worker stuck where its timer cannot reach it (in C)
 #: is killed with its pool; pages parsed meanwhile by that pool are parsed again
 PARSE_KILL_GRACE = 10.0

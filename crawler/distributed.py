@@ -29,7 +29,12 @@ from urllib.parse import urlparse
 import redis
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.http import Response
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.request import request_from_dict
 from twisted.internet import task
 
@@ -117,6 +122,28 @@ def push(frontier: Frontier, request: Request, spider: Spider | None) -> None:
                   front=request.priority > 0)
     if old:
         frontier.ack(old)
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """robots.txt asked once per crawl, not once per worker: the first worker to meet a site
+    keeps the body in the frontier (it holds the site's lease meanwhile, so no other worker
+    can meet the site before it is kept), the others read it from there."""
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        netloc = urlparse_cached(request).netloc
+        frontier = getattr(self.crawler.spider, "frontier", None)
+        if netloc not in self._parsers and frontier is not None:
+            body = frontier.robots(netloc)
+            if body is not None:
+                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, body)
+                self._stats.inc_value("gongkai/robots_shared")
+        return await super().robot_parser(request)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        frontier = getattr(self.crawler.spider, "frontier", None)
+        if frontier is not None:
+            frontier.keep_robots(netloc, response.body if response.status == 200 else b"")
+        await super()._parse_robots(response, netloc, request)
 
 
 class FrontierWorker:
@@ -216,6 +243,10 @@ def worker_settings(config: Config, crawl_id: str, worker_id: str,
     settings["GONGKAI_DEAD_AFTER"] = config.dead_after
     settings["EXTENSIONS"] = {**settings["EXTENSIONS"],
                               "gongkai.crawler.distributed.FrontierWorker": 520}
+    settings["DOWNLOADER_MIDDLEWARES"] = {
+        **settings["DOWNLOADER_MIDDLEWARES"],
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "gongkai.crawler.distributed.SharedRobotsTxtMiddleware": 100}
     return settings
 
 

@@ -135,6 +135,13 @@ class Frontier:
     def claimed(self) -> set[str]:
         return {u.decode() for u in self.redis.smembers(self.prefix + "seen")}
 
+    def robots(self, netloc: str) -> bytes | None:
+        """The robots.txt another worker fetched for ``netloc`` in this crawl."""
+        return self.redis.hget(self.prefix + "robots", netloc)
+
+    def keep_robots(self, netloc: str, body: bytes) -> None:
+        self.redis.hset(self.prefix + "robots", netloc, body)
+
     def set_floor(self, site: str, seconds: float) -> None:
         """A robots.txt Crawl-delay, kept by every worker."""
         self.redis.hset(self.prefix + "floor", site, seconds)

@@ -8,6 +8,7 @@ writer thread (SQLite has one writer at a time anyway), and the reactor only mov
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import multiprocessing
 import os
@@ -40,6 +41,10 @@ class ParsePipeline:
         self.workers = workers
         self.pool: Executor | None = None
         settings = crawler.settings
+        chosen = settings.get("GONGKAI_PARSER", defaults.PARSER)
+        if chosen != defaults.PARSER:
+            module, _, function = chosen.partition(":")
+            self.parse = getattr(importlib.import_module(module), function)
         self.timeout = settings.getfloat("GONGKAI_PARSE_TIMEOUT", defaults.PARSE_TIMEOUT)
         self.memory_mb = settings.getint("GONGKAI_PARSE_MEMORY_MB", defaults.PARSE_MEMORY_MB)
 

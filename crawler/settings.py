@@ -65,6 +65,7 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING",
         "GONGKAI_ARCHIVE_URL": config.archive_url,
         "GONGKAI_PARSE_WORKERS": crawl.parse_workers,
         "GONGKAI_PARSE_TIMEOUT": crawl.parse_timeout,
+        "GONGKAI_PARSER": crawl.parser,
         "GONGKAI_REVISIT_MIN_DAYS": crawl.revisit_min_days,
         "GONGKAI_REVISIT_MAX_DAYS": crawl.revisit_max_days,
     }

@@ -112,6 +112,7 @@ def test_three_workers_archive_every_report_once_and_keep_the_delay(tmp_path, re
         assert result.returncode == 0, result.stderr[-2000:]
         requests = _report_requests(server)
         times = [t for t, path, _ in server.log.snapshot()]
+        robots = sum(path.endswith("/robots.txt") for _, path, _ in server.log.snapshot())
     runs = json.loads(result.stdout)
     assert {r["source"] for r in runs} == {p.strip("/").split("/")[0] for p in site.listings}
     assert all(r["outcome"] == "ok" for r in runs), runs
@@ -119,8 +120,9 @@ def test_three_workers_archive_every_report_once_and_keep_the_delay(tmp_path, re
     pages = by_url(queries.pages(engine), base)
     assert all(pages[p]["versions"] == 1 for p in site.reports), \
         [p for p in site.reports if pages.get(p, {}).get("versions") != 1]
-    # each URL asked once across the three workers
+    # each URL asked once across the three workers, robots.txt included (kept in the frontier)
     assert max(requests.values()) == 1, [u for u, n in requests.items() if n > 1]
+    assert robots == 1
     assert sum(r["pages"] for r in runs) == sum(
         len(queries.fetches(engine, base + p)) for p in pages)
     # one site: its delay held across the workers, at the server (robots.txt included)
