@@ -219,7 +219,9 @@ class Store:
                 select(Page.id, Page.url, Page.parent_id, Page.status, Page.current_version,
                        Page.source_id, Page.kind, Page.last_seen, Page.listing_entry, Fetch.etag,
                        Fetch.last_modified, Version.first_seen.label("changed_at"),
-                       Derivation.meta)
+                       # only the attachments: the rest of meta holds the report's sections
+                       # and tables, megabytes per hundred pages, for every page a crawl knows
+                       Derivation.meta["attachments"].label("linked"))
                 .outerjoin(latest, latest.c.page_id == Page.id)
                 .outerjoin(Fetch, Fetch.id == latest.c.fetch_id)
                 .outerjoin(Version, (Version.page_id == Page.id)
@@ -239,7 +241,7 @@ class Store:
             if row.parent_id in by_id:
                 known[by_id[row.parent_id]].attachments.append(row.url)
         for row in rows:
-            linked = (row.meta or {}).get("attachments") or []
+            linked = row.linked or []
             page = known[row.url]
             page.attachments += [url for url in linked if url not in page.attachments]
         return known
