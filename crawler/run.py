@@ -14,6 +14,7 @@ entered once per process.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,11 +99,17 @@ def crawl(config: Config, source_ids: list[str] | None = None, *,
     sources = [config.source(i) for i in source_ids] if source_ids else list(config.sources)
     store = Store(open_archive(config.archive_url, busy_timeout=config.busy_timeout))
     run_ids = begin(config, store, sources)
-    process = CrawlerProcess(settings=scrapy_settings(config, log_level=log_level,
-                                                      log_format=log_format))
-    crawler = process.create_crawler(ReportSpider)
-    process.crawl(crawler, sources=sources, store=store, run_ids=run_ids)
-    process.start()
+    settings = scrapy_settings(config, log_level=log_level, log_format=log_format)
+    # The frontier on disk: requests waiting for their site's turn are pickled to a folder of
+    # this crawl's own, so memory does not grow with the number of sources. A new folder per
+    # crawl: a killed crawl is not resumed from it (its runs are closed, the next crawl
+    # begins afresh and finds what the archive lacks).
+    with tempfile.TemporaryDirectory(prefix="gongkai-frontier-") as frontier:
+        settings["JOBDIR"] = frontier
+        process = CrawlerProcess(settings=settings)
+        crawler = process.create_crawler(ReportSpider)
+        process.crawl(crawler, sources=sources, store=store, run_ids=run_ids)
+        process.start()
     runs = finish(config, store, sources, run_ids,
                   crawler.stats.get_stats() if crawler.stats else {})
     return CrawlResult(runs, deliver(config, store.engine), totals(crawler))
