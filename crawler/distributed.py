@@ -219,8 +219,11 @@ class FrontierWorker:
         self.frontier.release(site, delay)
 
     def idle(self) -> None:
-        if self.frontier.remaining() > 0:
-            raise DontCloseSpider  # others are still working; what they find may come here
+        # others are still working (what they find may come here), or the coordinator has yet
+        # to queue the reports no listing linked: stay until it closes the crawl
+        frontier = self.frontier
+        if frontier.remaining() > 0 or frontier.crawl_id in announced(frontier.redis):
+            raise DontCloseSpider
 
     def closed(self) -> None:
         for loop in (self.loop, self.poker):

@@ -194,3 +194,37 @@ def test_the_scheduler_queues_its_crawls_for_the_workers(tmp_path, redis_url, pg
     pages = by_url(queries.pages(engine), server.base_url)
     assert all(pages[p]["versions"] == 1 for p in site.reports if p.startswith("/trs/"))
     assert any(p.startswith("/trs/") for p in fetched)
+
+
+def test_reports_no_listing_links_are_checked_once_by_the_workers(tmp_path, redis_url, pg_url):
+    site = build_demo_site()
+    with serve(site) as server:
+        base = server.base_url
+        config = _config(tmp_path, pg_url, base, site.listings[:1], redis_url,
+                         download_delay=0)
+        worker = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "worker",
+                                   "--config", str(config)], start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            command = [sys.executable, "-m", "gongkai.crawler.cli", "crawl", "--distributed",
+                       "--json", "--timeout", "120", "--config", str(config)]
+            first = subprocess.run(command, capture_output=True, text=True, timeout=180)
+            assert first.returncode == 0, first.stderr[-2000:]
+            engine = open_archive(pg_url)
+            reports = [p for p in by_url(queries.pages(engine), base) if p in site.reports]
+            dropped = reports[0]
+            # the listing no longer links it: the second crawl must still ask for it, once
+            name = dropped.rsplit("/", 1)[1]
+            for path, resource in list(site.resources.items()):
+                body = resource.body
+                if name.encode() in body and path.rsplit("/", 1)[1].startswith("index"):
+                    site.set_bytes(path, body.replace(name.encode(), b"elsewhere.html"))
+            started = time.monotonic()
+            second = subprocess.run(command, capture_output=True, text=True, timeout=180)
+            assert second.returncode == 0, second.stderr[-2000:]
+            assert time.monotonic() - started < 60  # finished, not timed out
+            fetches = queries.fetches(engine, base + dropped)
+            assert len(fetches) == 2 and fetches[-1]["outcome"] in ("ok", "not_modified")
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(60)
