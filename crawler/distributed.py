@@ -117,7 +117,8 @@ def site_of(url: str) -> str:
 def push(frontier: Frontier, request: Request, spider: Spider | None) -> None:
     meta = request.meta
     old = meta.pop("frontier", None)
-    meta.pop("frontier_site", None)
+    for key in ("frontier_site", "frontier_freed"):  # a retry is a new take of its site
+        meta.pop(key, None)
     frontier.push(site_of(request.url), meta.get("source", ""), request.to_dict(spider=spider),
                   front=request.priority > 0)
     if old:

@@ -149,8 +149,12 @@ class Frontier:
     def remaining(self) -> int:
         """Requests not yet archived: waiting, or taken by a worker and not acknowledged."""
         waiting = sum(int(v) for v in self.redis.hvals(self.prefix + "depth"))
-        taken = sum(self.redis.hlen(key) for key in
-                    self.redis.scan_iter(match=self.prefix + "unacked:*", count=1000))
+        # every worker that took something is in ``workers`` until it leaves or is reaped
+        workers = [w.decode() for w in self.redis.hkeys(self.prefix + "workers")]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for worker in workers:
+                pipe.hlen(self.prefix + f"unacked:{worker}")
+            taken = sum(pipe.execute()) if workers else 0
         return waiting + taken
 
     def depth(self) -> dict[str, int]:
@@ -197,7 +201,9 @@ class Frontier:
         return requeued
 
     def leave(self) -> None:
-        self.redis.hdel(self.prefix + "workers", self.worker)
+        """Stop working on the crawl: whatever this worker took and did not finish goes back
+        to the queues (a worker stopped by SIGTERM hands its requests to the others)."""
+        self._reap(keys=[self.prefix], args=[self.worker, time.time()])
 
     # -- stats and runs ---------------------------------------------------------------------
     def add_stats(self, stats: dict[str, Any]) -> None:

@@ -228,3 +228,29 @@ def test_reports_no_listing_links_are_checked_once_by_the_workers(tmp_path, redi
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(60)
+
+
+def test_a_retried_request_frees_its_site_again(tmp_path, redis_url, pg_url):
+    """A retry re-enters the frontier as a new take of its site: the site must be freed after
+    it as after any request, or the rest of the site waits forever."""
+    from gongkai.crawler.demo.site import Resource
+
+    site = build_demo_site()
+    failing = next(p for p in site.reports if p.startswith("/trs/") and p.endswith(".html"))
+    site.resources[failing] = Resource(b"<h1>503 Service Unavailable</h1>", status=503)
+    with serve(site) as server:
+        base = server.base_url
+        config = _config(tmp_path, pg_url, base, site.listings[:1], redis_url,
+                         download_delay=0, retries=2, retry_backoff=0.1)
+        worker = _worker(config)
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "gongkai.crawler.cli", "crawl",
+                                 "--distributed", "--json", "--timeout", "120", "--config",
+                                 str(config)], capture_output=True, text=True, timeout=180)
+        worker.wait(60)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert time.monotonic() - started < 60
+        asked = _report_requests(server)
+    assert asked[failing] == 3  # the first try and two retries
+    (run,) = json.loads(result.stdout)
+    assert run["failed"] == 1 and run["new_versions"] >= 1
