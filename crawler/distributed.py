@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 #: seconds between a worker's heartbeats (and its look for dead workers), at most: three
 #: beats fit in [distributed].dead_after
 BEAT = 5.0
+#: seconds between two looks of the coordinator at what is left: two looks finding nothing
+#: end the crawl (or its last phase), so this is most of a crawl's fixed cost
+WATCH = 0.25
 #: seconds between two looks at the frontier when nothing was ready: another worker's answer
 #: may have freed a site, or its listing queued work here
 POKE = 0.05
@@ -331,13 +334,14 @@ def coordinate(config: Config, source_ids: list[str] | None = None, *,
             if request is not None:
                 push(frontier, request, spider)
     announce(frontier.redis, crawl_id)
-    rechecked, quiet = False, 0
+    rechecked, quiet, shown = False, 0, 0.0
     try:
         while True:
-            time.sleep(1.0)
+            time.sleep(WATCH)
             frontier.beat()
             remaining = frontier.remaining()
-            if progress is not None:
+            if progress is not None and time.monotonic() - shown >= 1.0:
+                shown = time.monotonic()
                 workers = frontier.workers()
                 progress(f"crawl {crawl_id}: {remaining} requests left, "
                          f"{max(len(workers) - 1, 0)} workers")
