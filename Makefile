@@ -17,10 +17,12 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/gongkai demo
 
-# As root (CI), a real PostgreSQL server is installed and started for the archive tests;
-# elsewhere set GONGKAI_TEST_PG to a server URL, or those tests report themselves skipped.
+# As root (CI), a real PostgreSQL server is installed and started for the archive tests, and
+# redis-server installed for the distributed tests; elsewhere set GONGKAI_TEST_PG to a server
+# URL and install redis-server, or those tests report themselves skipped.
 test: setup
 	$(BIN)/ruff check .
+	@if [ "$$(id -u)" = 0 ]; then bash .ci/redis.sh ; fi
 	@if [ -z "$$GONGKAI_TEST_PG" ] && [ "$$(id -u)" = 0 ]; then \
 		GONGKAI_TEST_PG=$$(bash .ci/postgres.sh) ; export GONGKAI_TEST_PG ; \
 	fi ; $(BIN)/python -m pytest -q
