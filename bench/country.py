@@ -57,6 +57,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from bench.bench_site import _region_name, _vary_text
+from gongkai.crawler.demo.server import not_modified
 from gongkai.crawler.demo.site import (
     _CONTENT_TYPE,
     _ENCODING,
@@ -619,21 +620,6 @@ def response(status: int, reason: str, headers: Sequence[tuple[str, str]], body:
     return out if head or status == 304 else out + body
 
 
-def not_modified(req: Request, etag: str, last_modified: float) -> bool:
-    inm = req.headers.get("if-none-match")
-    if inm is not None:
-        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
-        return "*" in tags or etag in tags
-    ims = req.headers.get("if-modified-since")
-    if ims:
-        try:
-            since = email.utils.parsedate_to_datetime(ims).timestamp()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return False
-        return int(last_modified) <= since
-    return False
-
-
 class CountryServer:
     """N site sockets and one control socket on one event loop."""
 
@@ -722,7 +708,8 @@ class CountryServer:
                                           _NOT_FOUND, head, req.keep_alive)
         validators = [("ETag", page.etag),
                       ("Last-Modified", email.utils.formatdate(page.last_modified, usegmt=True))]
-        if not_modified(req, page.etag, page.last_modified):
+        if not_modified(req.headers.get("if-none-match"), req.headers.get("if-modified-since"),
+                        page.etag, page.last_modified):
             return page.kind, 304, response(304, "Not Modified", validators, b"", head,
                                             req.keep_alive)
         body = page.render()

@@ -34,11 +34,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tree_rss_mb(pid: int) -> tuple[float, float]:
-    """Largest single process RSS, and the whole tree's proportional set size (PSS: pages
-    shared copy-on-write with the fork server counted once), in MB, from /proc."""
+def tree_pids(pid: int) -> list[int]:
+    """The process and all its descendants: parse workers are grandchildren (under the fork
+    server)."""
     pids, queue = [], [pid]
-    while queue:  # the whole tree: parse workers are grandchildren (under the fork server)
+    while queue:
         current = queue.pop()
         pids.append(current)
         for task in Path(f"/proc/{current}/task").glob("*"):
@@ -46,8 +46,14 @@ def tree_rss_mb(pid: int) -> tuple[float, float]:
                 queue.extend(int(c) for c in (task / "children").read_text().split())
             except (FileNotFoundError, ProcessLookupError):
                 continue
+    return pids
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """Largest single process RSS, and the whole tree's proportional set size (PSS: pages
+    shared copy-on-write with the fork server counted once), in MB, from /proc."""
     rss, pss = [], []
-    for p in pids:
+    for p in tree_pids(pid):
         try:
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Rss:"):

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.country import CountryPlan, plan_arguments, raise_fd_limit
-from bench.crawl_bench import tree_rss_mb
+from bench.crawl_bench import tree_pids, tree_rss_mb
 from gongkai.archive.db import open_archive
 from gongkai.archive.queries import archive_size
 
@@ -82,19 +82,6 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _tree(pid: int) -> list[int]:
-    pids, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                queue.extend(int(c) for c in (task / "children").read_text().split())
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return pids
-
-
 def _machine_ticks() -> tuple[int, int]:
     """(busy, total) jiffies of all cores, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -134,7 +121,7 @@ def run_phase(name: str, cmd: list[str], control: Control, server_pid: int, work
         while not done.is_set():
             one, pss = tree_rss_mb(proc.pid)
             peak[0], peak[1] = max(peak[0], one), max(peak[1], pss)
-            for p in _tree(proc.pid):
+            for p in tree_pids(proc.pid):
                 cpu = _proc_cpu(p)
                 if cpu:
                     last_cpu[p] = max(last_cpu.get(p, 0.0), cpu)

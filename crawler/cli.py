@@ -367,7 +367,8 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
     from gongkai.crawler.status import distributed
     from gongkai.crawler.status import status as source_status
 
-    rows = source_status(config, existing_archive(config))
+    shared = distributed(config)
+    rows = source_status(config, existing_archive(config), shared)
     emit(rows, ["source", "last_run", "last_success", "next_run", "outcome", "pages",
                 "new_versions", "unchanged", "gone", "failed", "due", "resting", "next_due",
                 "queued", "flags"],
@@ -378,8 +379,7 @@ def status(as_json: bool, as_csv: bool, config: Config) -> None:
                           f"{row['last_run'] or 'never':<26} {row['next_run'] or '-':<26} "
                           f"{row['pages']:>5} {row['new_versions']:>4} {row['failed']:>4} "
                           f"{row['due']:>5} {row['resting']:>5}  {','.join(row['flags'])}")
-    shared = distributed(config) if not (as_json or as_csv) else None
-    if shared is not None:
+    if shared is not None and not (as_json or as_csv):
         if shared.get("error"):
             click.echo(f"distributed: {safe(shared['error'])}")
         elif shared["crawl"] is None:
@@ -494,11 +494,12 @@ def serve(host: str, port: int, config: Config) -> None:
     import uvicorn
 
     from gongkai.archive.db import open_read_only
+    from gongkai.crawler.status import distributed
     from gongkai.crawler.status import status as source_status
     from gongkai.web.app import create_app
 
     engine = open_read_only(config.archive_url)
-    app = create_app(engine, status=lambda e: source_status(config, e),
+    app = create_app(engine, status=lambda e: source_status(config, e, distributed(config)),
                      levels={s.id: s.level for s in config.sources})
     click.echo(f"gongkai serve: http://{host}:{port}/ (read-only; Ctrl-C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -372,10 +372,7 @@ def coordinate(config: Config, source_ids: list[str] | None = None, *,
     stats.setdefault("finish_reason", "finished")
     runs = finish(config, store, sources, run_ids, stats)
     seconds = time.monotonic() - started
-    totals = CrawlTotals(seconds=seconds,
-                         requests=int(stats.get("downloader/request_count", 0)),
-                         resting=int(stats.get("gongkai/not_due", 0)),
-                         too_close=int(stats.get("gongkai/politeness/too_close", 0)))
+    totals = CrawlTotals.of(stats, seconds)
     frontier.drop()
     return CrawlResult(runs, deliver(config, store.engine), totals)
 

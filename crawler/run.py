@@ -65,6 +65,14 @@ class CrawlTotals:
     too_close: int = 0
     closest_gap: float | None = None
 
+    @classmethod
+    def of(cls, stats: dict[str, Any], seconds: float) -> CrawlTotals:
+        """From a crawl's counters: one process's, or every worker's summed."""
+        return cls(seconds=seconds, requests=int(stats.get("downloader/request_count", 0)),
+                   resting=int(stats.get("gongkai/not_due", 0)),
+                   too_close=int(stats.get("gongkai/politeness/too_close", 0)),
+                   closest_gap=stats.get("gongkai/politeness/closest_gap"))
+
     def line(self) -> str:
         rate = self.requests / self.seconds if self.seconds else 0.0
         closest = "" if self.closest_gap is None else f", closest {self.closest_gap:.3f} s"
@@ -84,10 +92,7 @@ def totals(crawler: Crawler) -> CrawlTotals:
     stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
     started, finished = stats.get("start_time"), stats.get("finish_time")
     seconds = (finished - started).total_seconds() if started and finished else 0.0
-    return CrawlTotals(seconds=seconds, requests=stats.get("downloader/request_count", 0),
-                       resting=stats.get("gongkai/not_due", 0),
-                       too_close=stats.get("gongkai/politeness/too_close", 0),
-                       closest_gap=stats.get("gongkai/politeness/closest_gap"))
+    return CrawlTotals.of(stats, seconds)
 
 
 def crawl(config: Config, source_ids: list[str] | None = None, *,

@@ -28,8 +28,10 @@ def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
         return {}
 
 
-def status(config: Config, engine: Engine) -> list[dict[str, Any]]:
-    """Per configured source; without a config that names any, per source in the archive."""
+def status(config: Config, engine: Engine,
+           shared: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Per configured source; without a config that names any, per source in the archive.
+    ``shared`` is :func:`distributed`'s view, read once by the caller that also prints it."""
     if not config.sources:
         rows = source_status(engine, [s["id"] for s in sources(engine)],
                              failing_after=defaults.FAILING_STREAK)
@@ -38,7 +40,6 @@ def status(config: Config, engine: Engine) -> list[dict[str, Any]]:
         rows = source_status(engine, [s.id for s in config.sources],
                              failing_after=defaults.FAILING_STREAK, planned=planned)
     rows = with_revisits(rows, engine, config.crawl.revisit)
-    shared = distributed(config)
     for row in rows:
         row["queued"] = None if shared is None else shared["queued"].get(row["source"], 0)
     return rows

@@ -51,6 +51,22 @@ _NOT_FOUND = (
 )
 
 
+def not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str,
+                 last_modified: float) -> bool:
+    """Whether a conditional request may be answered 304, as RFC 9110 orders the validators
+    (If-None-Match wins; an unparsable date is no condition). Shared with bench/country.py."""
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if if_modified_since:
+        try:
+            since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        return int(last_modified) <= since
+    return False
+
+
 class RequestLog(list[tuple[float, str, str]]):
     """Append-only request log: (monotonic time, "METHOD /path", status).  Appends happen under
     a lock from the handler threads; read it through :meth:`snapshot` while serving."""
@@ -188,18 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _not_modified(self, etag: str, last_modified: float) -> bool:
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
-            return "*" in tags or etag in tags
-        ims = self.headers.get("If-Modified-Since")
-        if ims:
-            try:
-                since = email.utils.parsedate_to_datetime(ims).timestamp()
-            except (TypeError, ValueError, IndexError, OverflowError):
-                return False
-            return int(last_modified) <= since
-        return False
+        return not_modified(self.headers.get("If-None-Match"),
+                            self.headers.get("If-Modified-Since"), etag, last_modified)
 
     def _send(self, status: int, ctype: str, body: bytes, head: bool) -> None:
         self.send_response(status)
