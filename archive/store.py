@@ -254,12 +254,31 @@ class Store:
         return result
 
     def record_many(self, recs: list[FetchRecord]) -> list[Stored | SQLAlchemyError]:
-        """Store a batch of fetches in one transaction, each page atomic on its own (a
-        savepoint): one page that cannot be stored is reported and the others are kept."""
-        results: list[Stored | SQLAlchemyError] = []
+        """Store a batch of fetches in one transaction, each page atomic on its own: one page
+        that cannot be stored is reported and the others are kept.
+
+        The batch is first written whole, without a savepoint per page: on SQLite every
+        savepoint flushes the full-text index's pending terms to a segment of their own, and
+        that was the writer's largest cost. Only when something fails is the batch rolled
+        back and written again a page per savepoint, to keep the pages that can be stored.
+        """
+        if len(recs) > 1:
+            try:
+                with Session(self.engine) as s, s.begin():
+                    return self._record_batch(s, recs, nested=False)
+            except SQLAlchemyError:
+                log.info("a batch of %d pages failed; storing them one by one", len(recs))
         with Session(self.engine) as s, s.begin():
-            tally: dict[int, _Tally] = {}
-            for rec in recs:
+            return self._record_batch(s, recs, nested=True)
+
+    def _record_batch(self, s: Session, recs: list[FetchRecord], *,
+                      nested: bool) -> list[Stored | SQLAlchemyError]:
+        results: list[Stored | SQLAlchemyError] = []
+        tally: dict[int, _Tally] = {}
+        for rec in recs:
+            if not nested:
+                stored = self._record(s, rec)  # an error rolls the whole batch back
+            else:
                 try:
                     with s.begin_nested():
                         stored = self._record(s, rec)
@@ -267,11 +286,11 @@ class Store:
                     log.error("cannot store %s", rec.url, exc_info=True)
                     results.append(exc)
                     continue
-                results.append(stored)
-                if rec.run_id is not None:
-                    tally.setdefault(rec.run_id, _Tally()).add(rec, stored)
-            for run_id, counts in tally.items():
-                counts.apply(s, run_id)
+            results.append(stored)
+            if rec.run_id is not None:
+                tally.setdefault(rec.run_id, _Tally()).add(rec, stored)
+        for run_id, counts in tally.items():
+            counts.apply(s, run_id)
         return results
 
     def _record(self, s: Session, rec: FetchRecord) -> Stored:

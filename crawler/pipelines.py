@@ -52,8 +52,10 @@ class ParsePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         workers = crawler.settings.getint("GONGKAI_PARSE_WORKERS", -1)
         if workers < 0:
-            # the crawl process itself keeps one core busy (reactor, archive writer)
-            workers = max(1, (os.cpu_count() or 1) - 1)
+            # One per core, although the crawl process (reactor, archive writer) needs most of
+            # a core itself: with one worker fewer than cores, the workers' share could not
+            # grow when the crawl process idles, and both cores sat at 75-80 % (issue 15).
+            workers = os.cpu_count() or 1
         return cls(crawler, workers)
 
     def open_spider(self) -> None:

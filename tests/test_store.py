@@ -215,3 +215,32 @@ def test_archive_check_finds_what_a_crash_or_a_bad_disk_leaves(tmp_path):
     result = subprocess.run([sys.executable, "-m", "gongkai.crawler.cli", "--db", url,
                              "archive", "check"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and f"{len(problems)} problems" in result.stdout
+
+
+def test_a_batch_keeps_the_pages_it_can_store(archive_url):
+    """A batch is written whole when it can be; one page the database refuses (here, of a
+    source it does not know) is reported, and the pages beside it are still stored once."""
+    engine = open_archive(archive_url)
+    store = Store(engine)
+    store.sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
+    run_id = store.start_run("czs")
+    first, second = report_page(views=1), report_page(PARAGRAPHS[:-1])
+    recs = [ok(first, T0, run_id=run_id),
+            FetchRecord(url=URL + "?orphan", outcome="ok", fetched_at=T0, http_status=200,
+                        body=first, source_id="no-such-source", size=len(first),
+                        report=parse(first, URL, {}), content_type="text/html"),
+            FetchRecord(url=URL.replace("_1.html", "_2.html"), outcome="ok", fetched_at=T0,
+                        http_status=200, body=second, source_id="czs", size=len(second),
+                        report=parse(second, URL, {}), content_type="text/html",
+                        run_id=run_id)]
+    results = store.record_many(recs)
+    assert results[0] == "new" and results[2] == "new"
+    assert isinstance(results[1], Exception)
+    assert counts(engine)["versions"] == 2
+    assert counts(engine)["fetches"] == 2
+    run = store.finish_run(run_id, "ok")
+    assert (run.pages, run.new_versions) == (2, 2)
+    # the same batch again: nothing is stored twice, the refused page is refused again
+    again = store.record_many(recs)
+    assert again[0] == again[2] == "unchanged" and isinstance(again[1], Exception)
+    assert counts(engine)["versions"] == 2
