@@ -21,7 +21,7 @@ from gongkai.parsers.extract import extract_html
 from gongkai.parsers.metadata import REPORTISH, resolve
 from gongkai.parsers.metrics.read import extract_metrics
 from gongkai.parsers.normalize import CONTROLS, damage_warnings, normalize_text
-from gongkai.parsers.script import simplify, to_simplified
+from gongkai.parsers.script import simplify, to_simplified, to_simplified_many
 from gongkai.parsers.sections import sections
 from gongkai.parsers.tables import Table, text_tables
 
@@ -167,8 +167,8 @@ def _finish(report: Report, found: Found) -> Report:
     report.publisher, report.index_no = found_meta.publisher, found_meta.index_no
     report.doc_no, report.published = found_meta.doc_no, found_meta.published
     report.year, report.region = found_meta.year, found_meta.region
-    _structure(report, paragraphs, [[[clean(cell) or "" for cell in row] for row in table]
-                                    for table in found.tables])
+    _structure(report, paragraphs, [[[normalize_text(cell) for cell in row] for row in table]
+                                    for table in _simplified_tables(found.tables, script)])
     if found.images and not report.tables and _TABLE_ANNOUNCED.search(report.text):
         report.warnings.append(
             f"the statistics table seems to be an image ({found.images} in the body): "
@@ -181,6 +181,15 @@ def _finish(report: Report, found: Found) -> Report:
                                "title or opening)")
     return report
 
+
+
+def _simplified_tables(tables: list[Table], script: str) -> list[Table]:
+    """The tables' cells in simplified script, every cell of every table in one conversion."""
+    if script != "hant":
+        return tables
+    flat = to_simplified_many([cell or "" for table in tables for row in table for cell in row])
+    cells = iter(flat)
+    return [[[next(cells) for _ in row] for row in table] for table in tables]
 
 
 def _structure(report: Report, paragraphs: list[str], tables: list[Table]) -> None:
