@@ -8,9 +8,8 @@ from __future__ import annotations
 import zlib
 
 from gongkai.archive.models import Blob
+from gongkai.archive.prepare import COMPRESSION, compress
 from gongkai.parsers.normalize import PRINT_CONTROLS
-
-COMPRESSION = "zlib"
 
 
 def clean(value: str | None) -> str | None:
@@ -38,8 +37,8 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def compress(body: bytes) -> bytes:
-    return zlib.compress(body, 6)
+__all__ = ["COMPRESSION", "clean", "compress", "read_blob", "spreadsheet_safe",
+           "strip_controls"]
 
 
 def read_blob(blob: Blob) -> bytes:

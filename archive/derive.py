@@ -32,13 +32,14 @@ def readings(s: Session, page_id: int, numbers: list[int]) -> dict[int, Derivati
 
 
 def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
-           tokens: tuple[str, str] | None = None) -> Derivation:
+           tokens: tuple[str, str] | None = None, content_hash: str | None = None
+           ) -> Derivation:
     """Make ``report`` the current derivation of ``version`` (which must be flushed).
 
     The same parser version reading the same bytes gives the same answer, so a derivation of
     this parser version that exists already is refreshed rather than duplicated. ``fresh``:
     the version was just added and has no derivation yet (no need to look); ``tokens``: its
-    search tokens, when the parse worker computed them.
+    search tokens and ``content_hash`` its reading's hash, when the parse worker computed them.
     """
     parser = extractor_version()
     previous = None if fresh else current(s, version.id)
@@ -55,7 +56,7 @@ def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
         s.add(row)
     existed = row.id is not None
     kept = (previous.meta or {}).get("attachments") if previous is not None else None
-    _fill(row, report)
+    _fill(row, report, content_hash or report.content_hash)
     if kept and "attachments" not in row.meta:
         # what the crawl saw the bytes link to is not the parser's to forget on a re-read
         row.meta = {**row.meta, "attachments": kept}
@@ -73,9 +74,9 @@ def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
     return row
 
 
-def _fill(row: Derivation, report: Report) -> None:
+def _fill(row: Derivation, report: Report, content_hash: str) -> None:
     row.current = True
-    row.content_hash = report.content_hash
+    row.content_hash = content_hash
     row.title = clean(report.title)
     row.text = clean(report.text) or ""
     row.year, row.published, row.region = report.year, report.published, report.region

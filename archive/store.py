@@ -89,6 +89,11 @@ class FetchRecord:
     report: Report | None = None
     #: search tokens of the report's title and text, computed beside the parse
     search_tokens: tuple[str, str] | None = None
+    #: made by the parse worker with the report (see archive/prepare.py), else by the writer
+    content_hash: str | None = None
+    body_sha256: str | None = None
+    #: ``body`` compressed as its blob row stores it
+    blob: bytes | None = None
     #: attachment URLs the body links to (PDF, DOC, XLS…), as the spider found them
     attachments: list[str] | None = None
     #: fingerprint of the link that led here on its listing, when a listing did
@@ -275,9 +280,12 @@ class Store:
                       nested: bool) -> list[Stored | SQLAlchemyError]:
         results: list[Stored | SQLAlchemyError] = []
         tally: dict[int, _Tally] = {}
+        # the batch's pages and their parents in one query, not two per page; not under
+        # savepoints, where a page added by one that rolls back would linger here
+        pages = None if nested else self._pages(s, recs)
         for rec in recs:
             if not nested:
-                stored = self._record(s, rec)  # an error rolls the whole batch back
+                stored = self._record(s, rec, pages)  # an error rolls the whole batch back
             else:
                 try:
                     with s.begin_nested():
@@ -293,8 +301,9 @@ class Store:
             counts.apply(s, run_id)
         return results
 
-    def _record(self, s: Session, rec: FetchRecord) -> Stored:
-        page = self._page(s, rec)
+    def _record(self, s: Session, rec: FetchRecord, pages: dict[str, Page] | None = None
+                ) -> Stored:
+        page = self._page(s, rec, pages)
         fetch = Fetch(
             page_id=page.id, run_id=rec.run_id, fetched_at=rec.fetched_at,
             final_url=rec.final_url, http_status=rec.http_status, outcome=rec.outcome,
@@ -302,7 +311,8 @@ class Store:
             duration_ms=rec.duration_ms, error=clean(rec.error),
             evidence=clean(rec.evidence),
             request_headers=rec.request_headers, response_headers=rec.response_headers,
-            body_sha256=hashlib.sha256(rec.body).hexdigest() if rec.body is not None else None,
+            body_sha256=rec.body_sha256 or (hashlib.sha256(rec.body).hexdigest()
+                                            if rec.body is not None else None),
         )
         stored = self._apply(s, page, rec, fetch)
         if rec.listing_entry is not None:
@@ -310,12 +320,24 @@ class Store:
         s.add(fetch)
         return stored
 
-    def _page(self, s: Session, rec: FetchRecord) -> Page:
-        page = s.scalar(select(Page).where(Page.url == rec.url))
+    def _pages(self, s: Session, recs: list[FetchRecord]) -> dict[str, Page]:
+        urls = {rec.url for rec in recs} | {rec.parent_url for rec in recs if rec.parent_url}
+        return {page.url: page for page in s.scalars(select(Page).where(Page.url.in_(urls)))}
+
+    def _page(self, s: Session, rec: FetchRecord, pages: dict[str, Page] | None) -> Page:
+        """The page of ``rec``, made when new; ``pages``: the batch's pages, looked up at once
+        (and kept up to date here as pages are made)."""
+        if pages is None:
+            page = s.scalar(select(Page).where(Page.url == rec.url))
+        else:
+            page = pages.get(rec.url)
         if page is not None:
             return page
         parent_id = None
-        if rec.parent_url:
+        if rec.parent_url and pages is not None:
+            parent = pages.get(rec.parent_url)
+            parent_id = parent.id if parent is not None else None
+        elif rec.parent_url:
             parent_id = s.scalar(select(Page.id).where(Page.url == rec.parent_url))
         page = Page(
             url=rec.url, source_id=rec.source_id, kind=rec.kind, parent_id=parent_id,
@@ -323,6 +345,8 @@ class Store:
         )
         s.add(page)
         s.flush()
+        if pages is not None:
+            pages[page.url] = page
         return page
 
     def _apply(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch) -> Stored:
@@ -350,7 +374,7 @@ class Store:
         assert report is not None and rec.body is not None
         current = self._current(s, page)
         reading = current_derivation(s, current.id) if current is not None else None
-        content_hash = report.content_hash
+        content_hash = rec.content_hash or report.content_hash
         page.status = "live"
         page.last_seen = rec.fetched_at
         if current is not None and reading is not None and (
@@ -363,7 +387,7 @@ class Store:
             current.last_seen = rec.fetched_at
             fetch.version_number = current.number
             return "unchanged"
-        earlier = s.scalar(
+        earlier = None if page.current_version is None else s.scalar(  # nothing to return to
             select(Version.number)
             .join(Derivation, (Derivation.version_id == Version.id) & Derivation.current)
             .where(Version.page_id == page.id, Derivation.content_hash == content_hash)
@@ -371,13 +395,15 @@ class Store:
             .limit(1)
         )
         number = (page.current_version or 0) + 1
-        blob = self._blob(s, rec.body, rec.content_type)
+        blob = self._blob(s, rec.body, rec.content_type, digest=fetch.body_sha256,
+                          data=rec.blob)
         fetch.blob_sha256 = blob
         version = Version(page_id=page.id, number=number, returns_to=earlier, blob_sha256=blob,
                           first_seen=rec.fetched_at, last_seen=rec.fetched_at)
         s.add(version)
         s.flush()
-        reading = derive(s, version, report, fresh=True, tokens=rec.search_tokens)
+        reading = derive(s, version, report, fresh=True, tokens=rec.search_tokens,
+                         content_hash=content_hash)
         if rec.attachments:
             # kept with the version, so a later 304 still leads to attachments whose own
             # fetch was never stored (a full or locked archive)
@@ -404,11 +430,14 @@ class Store:
                   .where(table.page_id == page.id, table.number == page.current_version)
                   .values(last_seen=when))
 
-    def _blob(self, s: Session, body: bytes, content_type: str | None) -> str:
-        digest = hashlib.sha256(body).hexdigest()
+    def _blob(self, s: Session, body: bytes, content_type: str | None, *,
+              digest: str | None = None, data: bytes | None = None) -> str:
+        """``digest`` and ``data`` (compressed), when a parse worker made them already."""
+        digest = digest or hashlib.sha256(body).hexdigest()
         _insert_ignore(s, Blob, {
             "sha256": digest, "size": len(body), "compression": COMPRESSION,
-            "data": compress(body), "content_type": content_type, "created": utcnow(),
+            "data": data if data is not None else compress(body), "content_type": content_type,
+            "created": utcnow(),
         })
         return digest
 

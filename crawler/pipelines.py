@@ -19,12 +19,16 @@ from typing import Self
 from scrapy.crawler import Crawler
 
 from gongkai.archive.db import reason
+from gongkai.archive.prepare import Prepared, prepare
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.crawler import defaults
 from gongkai.parsers.bounded import limit_memory, parse_bounded
 from gongkai.parsers.exceptions import ParseError
 
 log = logging.getLogger(__name__)
+
+#: pages handed to the parse pool at once, per worker
+PAGES_PER_WORKER = 8
 
 
 class ParsePipeline:
@@ -60,17 +64,21 @@ class ParsePipeline:
 
     def open_spider(self) -> None:
         self.pool = self._new_pool()
-        # Backpressure: a page waits here, not in the pool's queue, so its parse timeout
-        # measures parsing, and Scrapy stops downloading while the parsers are busy.
-        self.slots = asyncio.Semaphore(max(self.workers, 1) * 2)
+        # Backpressure: past these, a page waits here and Scrapy stops downloading while the
+        # parsers are busy. Several pages a worker: a result travels back through threads of
+        # the crawl process, which is busy, and with two a worker they idled at 45 % while
+        # 400 pages waited here (issue 15).
+        self.slots = asyncio.Semaphore(max(self.workers, 1) * PAGES_PER_WORKER)
+        self.in_pool = 0
 
     def _new_pool(self) -> Executor:
         if self.workers == 0:
             return ThreadPoolExecutor(max_workers=1)
         # Not fork: forking a process that runs a reactor and threads is unsafe. A fork server
-        # that preloads only parsers/ keeps Scrapy, SQLAlchemy and the CLI out of the workers.
+        # that preloads only parsers/ and archive/prepare.py keeps Scrapy, SQLAlchemy and the
+        # CLI out of the workers.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["gongkai.parsers.bounded"])
+        context.set_forkserver_preload(["gongkai.parsers.bounded", "gongkai.archive.prepare"])
         return ProcessPoolExecutor(self.workers, mp_context=context,
                                    initializer=limit_memory, initargs=(self.memory_mb,))
 
@@ -95,8 +103,10 @@ class ParsePipeline:
             return item
         try:
             async with self.slots:
-                item.report, *tokens = await self._parse(item, retry=True)
-                item.search_tokens = (tokens[0], tokens[1])
+                done = await self._parse(item, retry=True)
+            item.report, item.search_tokens = done.report, done.search_tokens
+            item.content_hash, item.body_sha256, item.blob = (done.content_hash,
+                                                              done.body_sha256, done.blob)
         except ParseError as exc:
             self._fail(item, str(exc), "parse_error")
         except TimeoutError:
@@ -112,22 +122,29 @@ class ParsePipeline:
                        "parse_unexpected")
         return item
 
-    async def _parse(self, item: FetchRecord, *, retry: bool) -> tuple[object, ...]:
-        # ``parse`` lives in parsers/, so a worker imports neither Scrapy nor SQLAlchemy; it
-        # makes the search tokens too, off the writer thread
+    async def _parse(self, item: FetchRecord, *, retry: bool) -> Prepared:
+        # ``parse`` lives in parsers/ and ``prepare`` beside the archive's rows, neither with
+        # Scrapy nor SQLAlchemy; the worker makes the search tokens, hashes and compressed
+        # blob too, off the writer thread
         pool = self.pool
         assert pool is not None and item.body is not None
-        future = pool.submit(self.parse, item.body, item.url,
+        # the hard deadline counts from submission, so it allows for the pages ahead of this
+        # one in the pool's queue, each bounded by its own timer in its worker
+        ahead = self.in_pool // max(self.workers, 1)
+        future = pool.submit(prepare, self.parse, item.body, item.url,
                              {"content-type": item.content_type or ""}, self.timeout)
+        self.in_pool += 1
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future),
-                                          self.timeout + defaults.PARSE_KILL_GRACE)
+                                          self.timeout * (1 + ahead) + defaults.PARSE_KILL_GRACE)
         except (TimeoutError, BrokenProcessPool) as exc:
             if retry and pool is not self.pool:
                 # its pool was stopped for another page's sake: this page gets a second go
                 return await self._parse(item, retry=False)
             self._replace_pool(pool, kill=isinstance(exc, TimeoutError))
             raise
+        finally:
+            self.in_pool -= 1
 
     def _fail(self, item: FetchRecord, message: str, stat: str) -> None:
         item.outcome, item.error = "error", message
