@@ -274,7 +274,7 @@ def join(config: Config, crawl_id: str, *, worker_id: str | None = None,
     process.start()
 
 
-def serve(config: Config, *, once: bool = False, poll: float = 1.0,
+def serve(config: Config, *, once: bool = False, poll: float = 0.25,
           log_level: str = "WARNING") -> int:
     """``gongkai worker``: join each announced crawl in a child process; SIGTERM stops the
     child (its taken requests go back to the others) and then this loop."""
