@@ -450,11 +450,14 @@ def archive_check(no_hash: bool, as_json: bool, config: Config) -> None:
 @main.command()
 @click.option("--join", "crawl_id", default=None, hidden=True,
               help="Work on this announced crawl until nothing is left of it, then exit.")
+@click.option("--next", "join_next", is_flag=True, hidden=True,
+              help="Wait for an announced crawl, print its id, work on it, then exit.")
 @click.option("--once", is_flag=True, help="Join one crawl, then exit.")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @config_options
-def worker(crawl_id: str | None, once: bool, log_level: str, config: Config) -> None:
+def worker(crawl_id: str | None, join_next: bool, once: bool, log_level: str,
+           config: Config) -> None:
     """Share distributed crawls: wait for one announced in [distributed].redis (by `gongkai
     crawl --distributed` or the scheduler), work on it with the other workers, repeat.
 
@@ -474,6 +477,8 @@ def worker(crawl_id: str | None, once: bool, log_level: str, config: Config) -> 
     try:
         if crawl_id:
             distributed.join(config, crawl_id, log_level=log_level)
+        elif join_next:
+            distributed.join_next(config, log_level=log_level)
         else:
             distributed.serve(config, once=once, log_level=log_level)
     except RedisError as exc:

@@ -274,13 +274,22 @@ def join(config: Config, crawl_id: str, *, worker_id: str | None = None,
     process.start()
 
 
+#: seconds before a worker starts another child after one failed before joining a crawl
+FAILED_CHILD_PAUSE = 5.0
+
+
 def serve(config: Config, *, once: bool = False, poll: float = 0.25,
           log_level: str = "WARNING") -> int:
     """``gongkai worker``: join each announced crawl in a child process; SIGTERM stops the
-    child (its taken requests go back to the others) and then this loop."""
+    child (its taken requests go back to the others) and then this loop.
+
+    The child is started before there is a crawl to join: it imports Scrapy and the archive
+    (over a second) and then waits for an announcement, so a crawl's start does not wait for
+    the imports (see :func:`join_next`). It prints the crawl it joins on its first line."""
     client = redis.Redis.from_url(_url(config))
+    client.ping()  # Redis unreachable: say so once, here, not from every child
     stopping = False
-    child: subprocess.Popen[bytes] | None = None
+    child: subprocess.Popen[str] | None = None
 
     def stop(signum: int, frame: Any) -> None:
         nonlocal stopping
@@ -290,24 +299,35 @@ def serve(config: Config, *, once: bool = False, poll: float = 0.25,
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    joined = 0
     while not stopping:
-        crawl_id = current(client)
-        if crawl_id is None:
-            if once and joined:
-                break
-            time.sleep(poll)
-            continue
         child = subprocess.Popen([sys.executable, "-m", "gongkai.crawler.cli", "worker",
-                                  "--join", crawl_id, "--log-level", log_level,
-                                  *(["--config", config.path] if config.path else [])])
+                                  "--next", "--log-level", log_level,
+                                  *(["--config", config.path] if config.path else [])],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        crawl_id = child.stdout.readline().strip()
+        child.stdout.read()  # nothing more is expected; never let a full pipe block it
         child.wait()
-        joined += 1
+        if not crawl_id:  # stopped, or failed (its error is on stderr) before it joined
+            if not stopping:
+                time.sleep(FAILED_CHILD_PAUSE if child.returncode else poll)
+            continue
         if once:
             break
         while not stopping and crawl_id in announced(client):
             time.sleep(poll)  # the coordinator is closing it; do not rejoin an empty crawl
     return 0
+
+
+def join_next(config: Config, *, poll: float = 0.1, log_level: str = "WARNING") -> None:
+    """The child of ``gongkai worker``: ready before the crawl, then :func:`join` it."""
+    from gongkai.crawler.spiders import reports  # noqa: F401 - imported now, not at the crawl
+
+    client = redis.Redis.from_url(_url(config))
+    while (crawl_id := current(client)) is None:
+        time.sleep(poll)
+    print(crawl_id, flush=True)
+    join(config, crawl_id, log_level=log_level)
 
 
 def coordinate(config: Config, source_ids: list[str] | None = None, *,
