@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=-1,
-                        help="parse_workers for gongkai crawl (-1: the default, cores - 1)")
+                        help="parse_workers for gongkai crawl (-1: the default, one per core)")
     args = parser.parse_args()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.bench_site", "--port", str(free_port()),
