@@ -116,3 +116,43 @@ except ParseError as exc:
     line = result.stdout.strip()
     assert line.startswith("http://a.gov.cn/big.html: ") and "\n" not in line
     assert "memory" in line
+
+
+def slow_but_healthy(body: bytes, url: str, headers: dict, seconds: float):
+    """A parse that takes most of its timeout, in Python, where the worker's own timer would
+    stop it if it took longer."""
+    import time
+
+    from gongkai.parsers.bounded import parse_bounded
+
+    time.sleep(0.8)
+    return parse_bounded(body, url, headers, seconds)
+
+
+class SlowPipeline(ParsePipeline):
+    parse = staticmethod(slow_but_healthy)
+
+
+def test_pages_queued_behind_slow_ones_are_not_killed(monkeypatch):
+    """Several pages wait in the pool for one worker: each is within its timeout, so none is
+    killed, although the last one's result comes far later than one timeout and the grace
+    after it was handed over (the hard deadline allows for the pages ahead of it)."""
+    from gongkai.crawler import defaults
+
+    monkeypatch.setattr(defaults, "PARSE_KILL_GRACE", 1.5)
+    crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1, "GONGKAI_PARSE_TIMEOUT": 1})
+    crawler.stats.open_spider(None)
+    pipeline = SlowPipeline.from_crawler(crawler)
+    items = [FetchRecord(url=f"http://a.gov.cn/ndbg/{n}.html", outcome="ok", body=report_page(),
+                         content_type="text/html; charset=utf-8") for n in range(6)]
+
+    async def go() -> list[FetchRecord]:
+        pipeline.open_spider()
+        try:
+            return await asyncio.gather(*(pipeline.process_item(i) for i in items))
+        finally:
+            pipeline.close_spider()
+
+    done = asyncio.run(go())
+    assert [d.outcome for d in done] == ["ok"] * 6, [d.error for d in done]
+    assert crawler.stats.get_value("gongkai/parse_timeout") is None
