@@ -51,6 +51,7 @@ class ParsePipeline:
             self.parse = getattr(importlib.import_module(module), function)
         self.timeout = settings.getfloat("GONGKAI_PARSE_TIMEOUT", defaults.PARSE_TIMEOUT)
         self.memory_mb = settings.getint("GONGKAI_PARSE_MEMORY_MB", defaults.PARSE_MEMORY_MB)
+        self.grace = settings.getfloat("GONGKAI_PARSE_KILL_GRACE", defaults.PARSE_KILL_GRACE)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -136,7 +137,7 @@ class ParsePipeline:
         self.in_pool += 1
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future),
-                                          self.timeout * (1 + ahead) + defaults.PARSE_KILL_GRACE)
+                                          self.timeout * (1 + ahead) + self.grace)
         except (TimeoutError, BrokenProcessPool) as exc:
             if retry and pool is not self.pool:
                 # its pool was stopped for another page's sake: this page gets a second go

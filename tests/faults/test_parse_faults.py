@@ -133,14 +133,12 @@ class SlowPipeline(ParsePipeline):
     parse = staticmethod(slow_but_healthy)
 
 
-def test_pages_queued_behind_slow_ones_are_not_killed(monkeypatch):
+def test_pages_queued_behind_slow_ones_are_not_killed():
     """Several pages wait in the pool for one worker: each is within its timeout, so none is
     killed, although the last one's result comes far later than one timeout and the grace
     after it was handed over (the hard deadline allows for the pages ahead of it)."""
-    from gongkai.crawler import defaults
-
-    monkeypatch.setattr(defaults, "PARSE_KILL_GRACE", 1.5)
-    crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1, "GONGKAI_PARSE_TIMEOUT": 1})
+    crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1, "GONGKAI_PARSE_TIMEOUT": 1,
+                                         "GONGKAI_PARSE_KILL_GRACE": 1.5})
     crawler.stats.open_spider(None)
     pipeline = SlowPipeline.from_crawler(crawler)
     items = [FetchRecord(url=f"http://a.gov.cn/ndbg/{n}.html", outcome="ok", body=report_page(),
