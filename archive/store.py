@@ -280,18 +280,17 @@ class Store:
                       nested: bool) -> list[Stored | SQLAlchemyError]:
         results: list[Stored | SQLAlchemyError] = []
         tally: dict[int, _Tally] = {}
-        # the batch's pages and their parents in one query, not two per page; not under
-        # savepoints, where a page added by one that rolls back would linger here
-        pages = None if nested else self._pages(s, recs)
+        pages = self._pages(s, recs)  # one query for the batch, not two per page
         for rec in recs:
             if not nested:
                 stored = self._record(s, rec, pages)  # an error rolls the whole batch back
             else:
                 try:
                     with s.begin_nested():
-                        stored = self._record(s, rec)
+                        stored = self._record(s, rec, pages)
                 except SQLAlchemyError as exc:
                     log.error("cannot store %s", rec.url, exc_info=True)
+                    pages.pop(rec.url, None)  # a page it added went with its savepoint
                     results.append(exc)
                     continue
             results.append(stored)
@@ -301,8 +300,7 @@ class Store:
             counts.apply(s, run_id)
         return results
 
-    def _record(self, s: Session, rec: FetchRecord, pages: dict[str, Page] | None = None
-                ) -> Stored:
+    def _record(self, s: Session, rec: FetchRecord, pages: dict[str, Page]) -> Stored:
         page = self._page(s, rec, pages)
         fetch = Fetch(
             page_id=page.id, run_id=rec.run_id, fetched_at=rec.fetched_at,
@@ -324,29 +322,21 @@ class Store:
         urls = {rec.url for rec in recs} | {rec.parent_url for rec in recs if rec.parent_url}
         return {page.url: page for page in s.scalars(select(Page).where(Page.url.in_(urls)))}
 
-    def _page(self, s: Session, rec: FetchRecord, pages: dict[str, Page] | None) -> Page:
-        """The page of ``rec``, made when new; ``pages``: the batch's pages, looked up at once
-        (and kept up to date here as pages are made)."""
-        if pages is None:
-            page = s.scalar(select(Page).where(Page.url == rec.url))
-        else:
-            page = pages.get(rec.url)
+    def _page(self, s: Session, rec: FetchRecord, pages: dict[str, Page]) -> Page:
+        """The page of ``rec``, made when new; ``pages``: the batch's pages and their parents,
+        looked up at once (and kept up to date here as pages are made)."""
+        page = pages.get(rec.url)
         if page is not None:
             return page
-        parent_id = None
-        if rec.parent_url and pages is not None:
-            parent = pages.get(rec.parent_url)
-            parent_id = parent.id if parent is not None else None
-        elif rec.parent_url:
-            parent_id = s.scalar(select(Page.id).where(Page.url == rec.parent_url))
+        parent = pages.get(rec.parent_url) if rec.parent_url else None
+        parent_id = parent.id if parent is not None else None
         page = Page(
             url=rec.url, source_id=rec.source_id, kind=rec.kind, parent_id=parent_id,
             status="error", first_seen=rec.fetched_at, last_seen=rec.fetched_at,
         )
         s.add(page)
         s.flush()
-        if pages is not None:
-            pages[page.url] = page
+        pages[page.url] = page
         return page
 
     def _apply(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch) -> Stored:
