@@ -138,12 +138,64 @@ def _report_anchors(body: bytes) -> int:
     return sum(1 for inner in _ANCHOR.findall(body) if any(w in inner for w in _REPORT_WORDS))
 
 
+#: what cannot be a page's own text: comments, and elements whose text is not its own (one
+#: left open runs to the end, as a parser would read it)
+_NOT_OWN = re.compile(
+    rb"<!--.*?(?:-->|\Z)"
+    rb"|<(a|script|style|noscript|title|textarea|select)\b.*?(?:</\1\s*>|\Z)",
+    re.S | re.I,
+)
+#: tags (quoted attribute values may hold ">"; no match runs past the next "<", so hostile
+#: bytes cost linear time) and character references
+_MARKUP = re.compile(rb"<(?:\"[^\"<]*\"|'[^'<]*'|[^'\"<>])*>|<[^<>]*>|&#?\w{1,31};")
+
+
+def _wide_spaces() -> re.Pattern[bytes]:
+    """Non-ASCII whitespace as ``str.split`` sees it (the ideographic space U+3000, the
+    no-break space…) in every encoding a government page comes in."""
+    spaces = [chr(c) for c in range(0x80, 0x3001) if chr(c).isspace()]
+    found = {ch.encode(enc) for ch in spaces for enc in ("utf-8", "gb18030", "big5")
+             if _encodable(ch, enc)}
+    return re.compile(b"|".join(re.escape(b) for b in sorted(found, key=len, reverse=True)))
+
+
+def _encodable(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_WIDE_SPACES = _wide_spaces()
+_ASCII = bytes(range(128))
+#: no character of UTF-8 or GB18030 takes more bytes than this
+_MAX_CHAR_BYTES = 4
+
+
+def own_text_floor(body: bytes) -> int:
+    """At most as many characters as the page's body has outside links, scripts and styles,
+    counted from the raw bytes without decoding or a DOM. Whatever might not be the page's
+    own text is dropped, ASCII is not counted at all and every other character is counted
+    as four bytes, so the figure can only be low (a page without ``<body>`` gets 0). A
+    report's Chinese text alone clears the listing threshold many times over."""
+    start = re.search(rb"<body\b", body, re.I)
+    if start is None:
+        return 0
+    end = body.rfind(b"</body")
+    inner = body[start.start():end if end > start.start() else len(body)]
+    text = _WIDE_SPACES.sub(b"", _MARKUP.sub(b"", _NOT_OWN.sub(b"", inner)))
+    return len(text.translate(None, _ASCII)) // _MAX_CHAR_BYTES
+
+
 def looks_like_listing(response: TextResponse, pattern: re.Pattern[str]) -> bool:
     """Decided by the page itself: a report has a body of its own; a column page is links
     to reports and chrome (measured on real column and report pages: 136-269 characters
     outside links on column pages, 772 and more on report pages)."""
     if _report_anchors(response.body) < LISTING_MIN_REPORT_LINKS:
         return False  # cheap: most report pages stop here, undecoded, without a DOM
+    if own_text_floor(response.body) >= LISTING_MAX_OWN_TEXT:
+        return False  # cheap too: a report whose sidebar lists other reports
     # every anchor counts, script-driven ones (href="javascript:;") too: a column page whose
     # links a script follows is still a column page, not a report
     anchors = (" ".join(a.xpath(".//text()").getall()) for a in response.xpath("//a"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from urllib.parse import urljoin
 
 import lxml.html
@@ -120,3 +121,55 @@ def test_crawling_a_mirrored_real_report_column(tmp_path):
                    "/xxgk/xxgknb/zfnb/index.html"):
         assert base + column not in pages
     assert f"GET {paths['b_10']}" in requested and f"GET {paths['b_11']}" in requested
+
+
+def own_text(body: bytes, encoding: str | None = None) -> int:
+    """The exact count ``looks_like_listing`` bounds: characters outside links, scripts and
+    styles in the parsed body."""
+    page = HtmlResponse(url="http://x/", body=body, encoding=encoding or "utf-8")
+    own = page.xpath("//body//text()[not(ancestor::a) and not(ancestor::script) "
+                     "and not(ancestor::style)]").getall()
+    return len(squash("".join(own)))
+
+
+CORPUS = sorted((Path(__file__).parent / "fixtures" / "corpus").glob("*.html"))
+
+
+@pytest.mark.parametrize("page", REPORTS + LISTINGS, ids=[p.name for p in REPORTS + LISTINGS])
+def test_the_byte_count_of_own_text_is_never_above_the_parsed_one(page):
+    encoding = page.provenance.get("encoding") or "utf-8"
+    assert listing.own_text_floor(page.body) <= own_text(page.body, encoding)
+
+
+def test_the_byte_count_is_low_on_corpus_pages_and_decides_most_reports():
+    floors = []
+    for path in CORPUS:
+        body = path.read_bytes()
+        encoding = "gb18030" if b"charset=gb" in body.lower() else "utf-8"
+        floor = listing.own_text_floor(body)
+        assert floor <= own_text(body, encoding), path.name
+        floors.append(floor)
+    decided = [p for p in REPORTS if listing.own_text_floor(p.body) >= listing.LISTING_MAX_OWN_TEXT]
+    assert len(decided) >= len(REPORTS) // 2, "the shortcut should spare most reports a DOM"
+    assert sum(f >= listing.LISTING_MAX_OWN_TEXT for f in floors) >= len(floors) // 2
+
+
+LINKS = "".join(f'<li><a href="/{k}.html">某县{k}年政府信息公开工作年度报告</a></li>' for k in range(30))
+
+
+@pytest.mark.parametrize("body", [
+    # anchors left open, as careless templates write them: the parser counts their text as links
+    f'<html><body><ul>{LINKS.replace("</a>", "")}</ul></body></html>',
+    # ">" inside quoted attributes, and Chinese in attribute values
+    '<html><body>' + '<img alt="图片>说明文字说明文字" title=\'标题>标题\'>' * 200 + '</body></html>',
+    # full-width and no-break spaces, character references, comments, an unclosed script
+    '<html><body>' + '\u3000\xa0&nbsp;&#12288;' * 500 + '<!-- 注释注释注释 -->' * 100
+    + '<script>var 文字 = "说明说明说明说明";' * 100 + '</body></html>',
+    '<html><body><style>.a{content:"样式样式"}</style><noscript>请开启脚本</noscript>短</body></html>',
+    '<p>没有body标签的页面没有body标签的页面</p>' * 100,
+    f'<html><body>{LINKS}</body></html>',
+])
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_the_byte_count_stays_low_on_markup_made_to_inflate_it(body, encoding):
+    raw = body.encode(encoding)
+    assert listing.own_text_floor(raw) <= own_text(raw, encoding)
