@@ -28,7 +28,7 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING",
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         # the next request comes from the site with the fewest in flight: thousands of sites
         # share the downloader instead of queueing behind the first few
-        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
+        "SCHEDULER_PRIORITY_QUEUE": "gongkai.crawler.queues.SiteRingQueue",
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 0.1),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
