@@ -8,6 +8,8 @@ that produced it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -31,19 +33,51 @@ def readings(s: Session, page_id: int, numbers: list[int]) -> dict[int, Derivati
     return {number: d for number, d in rows}
 
 
-def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
-           tokens: tuple[str, str] | None = None, content_hash: str | None = None
-           ) -> Derivation:
-    """Make ``report`` the current derivation of ``version`` (which must be flushed).
+@dataclass(slots=True)
+class Staged:
+    """A derivation added to the session whose statistics rows and search entry wait for
+    its id: one flush and one statement each then serve a whole batch of pages."""
+
+    row: Derivation
+    report: Report
+    tokens: tuple[str, str] | None = None
+
+
+def stage(s: Session, version: Version, report: Report, *,
+          tokens: tuple[str, str] | None = None, content_hash: str | None = None) -> Staged:
+    """The first derivation of a version not yet flushed: added, not written. The rows that
+    need its id follow with :func:`lay` after the session's next flush."""
+    row = Derivation(version=version, parser_version=extractor_version())
+    _fill(row, report, content_hash or report.content_hash)
+    s.add(row)
+    return Staged(row, report, tokens)
+
+
+def lay(s: Session, staged: list[Staged]) -> None:
+    """Statistics rows and search entries of flushed derivations, one statement each."""
+    if not staged:
+        return
+    rows = [{"derivation_id": st.row.id, "key": key, "value": value, "unit": unit_of(key),
+             "from_prose": key in prose}
+            for st in staged
+            for prose in (set(st.report.metrics_from_prose),)
+            for key, value in st.report.metrics.items()]
+    if rows:
+        s.execute(Metric.__table__.insert(), rows)  # Core: the ORM bulk path costs more per row
+    search.add_many(s, [(st.row.id, st.row.title, st.row.text, st.tokens) for st in staged])
+
+
+def derive(s: Session, version: Version, report: Report, *,
+           tokens: tuple[str, str] | None = None) -> Derivation:
+    """Make ``report`` the current derivation of ``version``, a version that has been read
+    before (reparse; a new version's first reading is :func:`stage`).
 
     The same parser version reading the same bytes gives the same answer, so a derivation of
-    this parser version that exists already is refreshed rather than duplicated. ``fresh``:
-    the version was just added and has no derivation yet (no need to look); ``tokens``: its
-    search tokens and ``content_hash`` its reading's hash, when the parse worker computed them.
+    this parser version that exists already is refreshed rather than duplicated.
     """
     parser = extractor_version()
-    previous = None if fresh else current(s, version.id)
-    row = None if fresh else s.scalar(select(Derivation).where(
+    previous = current(s, version.id)
+    row = s.scalar(select(Derivation).where(
         Derivation.version_id == version.id, Derivation.parser_version == parser))
     if previous is not None:
         search.remove(s, previous.id, previous.title, previous.text)
@@ -56,21 +90,14 @@ def derive(s: Session, version: Version, report: Report, *, fresh: bool = False,
         s.add(row)
     existed = row.id is not None
     kept = (previous.meta or {}).get("attachments") if previous is not None else None
-    _fill(row, report, content_hash or report.content_hash)
+    _fill(row, report, report.content_hash)
     if kept and "attachments" not in row.meta:
         # what the crawl saw the bytes link to is not the parser's to forget on a re-read
         row.meta = {**row.meta, "attachments": kept}
     s.flush()
     if existed:
         s.execute(delete(Metric).where(Metric.derivation_id == row.id))
-    prose = set(report.metrics_from_prose)
-    if report.metrics:
-        s.execute(Metric.__table__.insert(), [  # Core: the ORM bulk path costs more per row
-            {"derivation_id": row.id, "key": key, "value": value, "unit": unit_of(key),
-             "from_prose": key in prose}
-            for key, value in report.metrics.items()
-        ])
-    search.add(s, row.id, row.title, row.text, tokens)
+    lay(s, [Staged(row, report, tokens)])
     return row
 
 

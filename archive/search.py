@@ -78,18 +78,27 @@ def needs_recheck(term: str) -> bool:
 def add(conn: Connection | Session, derivation_id: int, title: str | None, body: str,
         tokens: tuple[str, str] | None = None) -> None:
     """Index a derivation; ``tokens`` (of title and body), when a parse worker made them."""
+    add_many(conn, [(derivation_id, title, body, tokens)])
+
+
+def add_many(conn: Connection | Session,
+             rows: list[tuple[int, str | None, str, tuple[str, str] | None]]) -> None:
+    """Index derivations in one statement: ``(id, title, body, tokens or None)`` each."""
+    if not rows:
+        return
     dialect = conn.get_bind().dialect.name if isinstance(conn, Session) else conn.dialect.name
     if dialect == "sqlite":
-        title_tokens, body_tokens = tokens or (index_tokens(title), index_tokens(body))
         conn.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, title, body) VALUES (:id, :t, :b)"),
-                     {"id": derivation_id, "t": title_tokens, "b": body_tokens})
+                     [{"id": derivation_id, "t": tokens[0], "b": tokens[1]} if tokens else
+                      {"id": derivation_id, "t": index_tokens(title), "b": index_tokens(body)}
+                      for derivation_id, title, body, tokens in rows])
     elif dialect == "postgresql":
         conn.execute(text(
             f"INSERT INTO {PG_TABLE}(derivation_id, lexemes) VALUES (:id, "
             "setweight(array_to_tsvector(CAST(:t AS text[])), 'A') || "
             "array_to_tsvector(CAST(:b AS text[])))"),
-            {"id": derivation_id, "t": sorted(index_lexemes(title)),
-             "b": sorted(index_lexemes(body))})
+            [{"id": derivation_id, "t": sorted(index_lexemes(title)),
+              "b": sorted(index_lexemes(body))} for derivation_id, title, body, _ in rows])
 
 
 def remove(conn: Connection | Session, derivation_id: int, title: str | None,

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from gongkai.archive.content import COMPRESSION, clean, compress
 from gongkai.archive.db import writer
+from gongkai.archive.derive import Staged, lay, stage
 from gongkai.archive.derive import current as current_derivation
-from gongkai.archive.derive import derive
 from gongkai.archive.models import (
     Blob,
     Derivation,
@@ -117,14 +117,17 @@ def failure_streak(s: Session, source_id: str) -> int:
 def _insert_ignore(session: Session, model: type[Blob], values: dict[str, Any]) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model).values(values).on_conflict_do_nothing()
+        stmt: Any = postgresql.insert(model.__table__).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite.insert(model).values(values).on_conflict_do_nothing()
+        stmt = sqlite.insert(model.__table__).on_conflict_do_nothing()
     else:
         if session.get(model, values["sha256"]) is not None:
             return
-        stmt = model.__table__.insert().values(values)
-    session.execute(stmt)
+        stmt = model.__table__.insert()
+    # the rows waiting in the session do not need this one and may wait on: the batch
+    # flushes once, not once per page
+    with session.no_autoflush:
+        session.execute(stmt, values)
 
 
 #: first errors kept on a run row, for `gongkai status`
@@ -281,26 +284,38 @@ class Store:
         results: list[Stored | SQLAlchemyError] = []
         tally: dict[int, _Tally] = {}
         pages = self._pages(s, recs)  # one query for the batch, not two per page
+        staged: list[Staged] = []
+        if not nested:
+            # the batch's new pages in one INSERT, not a flush each
+            self._new_pages(s, recs, pages)
         for rec in recs:
             if not nested:
-                stored = self._record(s, rec, pages)  # an error rolls the whole batch back
+                stored = self._record(s, rec, pages, staged)  # an error rolls it all back
             else:
                 try:
                     with s.begin_nested():
-                        stored = self._record(s, rec, pages)
+                        stored = self._record(s, rec, pages, staged)
+                        s.flush()
+                        lay(s, staged)
                 except SQLAlchemyError as exc:
                     log.error("cannot store %s", rec.url, exc_info=True)
                     pages.pop(rec.url, None)  # a page it added went with its savepoint
                     results.append(exc)
                     continue
+                finally:
+                    staged.clear()
             results.append(stored)
             if rec.run_id is not None:
                 tally.setdefault(rec.run_id, _Tally()).add(rec, stored)
+        # versions and derivations of the whole batch in one flush, then what needs their ids
+        s.flush()
+        lay(s, staged)
         for run_id, counts in tally.items():
             counts.apply(s, run_id)
         return results
 
-    def _record(self, s: Session, rec: FetchRecord, pages: dict[str, Page]) -> Stored:
+    def _record(self, s: Session, rec: FetchRecord, pages: dict[str, Page],
+                staged: list[Staged]) -> Stored:
         page = self._page(s, rec, pages)
         fetch = Fetch(
             page_id=page.id, run_id=rec.run_id, fetched_at=rec.fetched_at,
@@ -312,7 +327,7 @@ class Store:
             body_sha256=rec.body_sha256 or (hashlib.sha256(rec.body).hexdigest()
                                             if rec.body is not None else None),
         )
-        stored = self._apply(s, page, rec, fetch)
+        stored = self._apply(s, page, rec, fetch, staged)
         if rec.listing_entry is not None:
             page.listing_entry = rec.listing_entry
         s.add(fetch)
@@ -322,26 +337,46 @@ class Store:
         urls = {rec.url for rec in recs} | {rec.parent_url for rec in recs if rec.parent_url}
         return {page.url: page for page in s.scalars(select(Page).where(Page.url.in_(urls)))}
 
+    def _new_pages(self, s: Session, recs: list[FetchRecord], pages: dict[str, Page]) -> None:
+        """Add the batch's pages that are not in the archive yet with one flush. A parent
+        added by the same batch, before its child, is linked as ``_page`` would link it."""
+        children: list[tuple[Page, Page]] = []
+        for rec in recs:
+            if rec.url in pages:
+                continue
+            parent = pages.get(rec.parent_url) if rec.parent_url else None
+            page = pages[rec.url] = self._new_page(rec, parent)
+            s.add(page)
+            if parent is not None and parent.id is None:
+                children.append((page, parent))
+        s.flush()
+        for page, parent in children:
+            page.parent_id = parent.id
+
     def _page(self, s: Session, rec: FetchRecord, pages: dict[str, Page]) -> Page:
         """The page of ``rec``, made when new; ``pages``: the batch's pages and their parents,
         looked up at once (and kept up to date here as pages are made)."""
         page = pages.get(rec.url)
         if page is not None:
             return page
-        parent = pages.get(rec.parent_url) if rec.parent_url else None
-        parent_id = parent.id if parent is not None else None
-        page = Page(
-            url=rec.url, source_id=rec.source_id, kind=rec.kind, parent_id=parent_id,
-            status="error", first_seen=rec.fetched_at, last_seen=rec.fetched_at,
-        )
+        page = self._new_page(rec, pages.get(rec.parent_url) if rec.parent_url else None)
         s.add(page)
         s.flush()
         pages[page.url] = page
         return page
 
-    def _apply(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch) -> Stored:
+    @staticmethod
+    def _new_page(rec: FetchRecord, parent: Page | None) -> Page:
+        return Page(
+            url=rec.url, source_id=rec.source_id, kind=rec.kind,
+            parent_id=parent.id if parent is not None else None,
+            status="error", first_seen=rec.fetched_at, last_seen=rec.fetched_at,
+        )
+
+    def _apply(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch,
+               staged: list[Staged]) -> Stored:
         if rec.outcome == "ok" and rec.report is not None and rec.body is not None:
-            return self._content(s, page, rec, fetch)
+            return self._content(s, page, rec, fetch, staged)
         if rec.outcome == "not_modified" and page.current_version is not None:
             self._touch(s, page, rec.fetched_at)
             fetch.version_number = page.current_version
@@ -359,7 +394,8 @@ class Store:
         page.status = "error"
         return "failed"
 
-    def _content(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch) -> Stored:
+    def _content(self, s: Session, page: Page, rec: FetchRecord, fetch: Fetch,
+                 staged: list[Staged]) -> Stored:
         report = rec.report
         assert report is not None and rec.body is not None
         current = self._current(s, page)
@@ -391,13 +427,13 @@ class Store:
         version = Version(page_id=page.id, number=number, returns_to=earlier, blob_sha256=blob,
                           first_seen=rec.fetched_at, last_seen=rec.fetched_at)
         s.add(version)
-        s.flush()
-        reading = derive(s, version, report, fresh=True, tokens=rec.search_tokens,
-                         content_hash=content_hash)
+        reading = stage(s, version, report, tokens=rec.search_tokens,
+                        content_hash=content_hash)
+        staged.append(reading)
         if rec.attachments:
             # kept with the version, so a later 304 still leads to attachments whose own
             # fetch was never stored (a full or locked archive)
-            reading.meta = {**(reading.meta or {}), "attachments": rec.attachments}
+            reading.row.meta = {**(reading.row.meta or {}), "attachments": rec.attachments}
         previous = page.current_version
         page.current_version = number
         fetch.version_number = number

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from gongkai.archive.models import Blob, Derivation, Event, Fetch, Version
 from gongkai.archive.reparse import reparse_all
 from gongkai.archive.store import FetchRecord, Store
 from gongkai.parsers.report import extractor_version, parse
+from tests.conftest import _postgres_url
 from tests.pages import PARAGRAPHS, report_page
 
 URL = "http://www.czs.gov.cn/xxgk/ndbg/201803/t20180331_1.html"
@@ -244,3 +246,90 @@ def test_a_batch_keeps_the_pages_it_can_store(archive_url):
     again = store.record_many(recs)
     assert again[0] == again[2] == "unchanged" and isinstance(again[1], Exception)
     assert counts(engine)["versions"] == 2
+
+
+def dump(engine) -> dict[str, list[tuple]]:
+    """Every row a batch writes, keyed by URL and number instead of ids (which only the
+    order of inserts decides), and what a search finds."""
+    from sqlalchemy import text
+
+    from gongkai.archive import search
+
+    with Session(engine) as s:
+        def rows(sql: str) -> list[tuple]:
+            return sorted((tuple(r) for r in s.execute(text(sql))), key=repr)
+        found = {q: sorted(hit.url for hit in search.query(s.connection(), q, limit=50))
+                 for q in ("公开", "申请", "政府信息公开工作年度报告")}
+        return {
+            "pages": rows("SELECT p.url, q.url, p.status, p.current_version, p.kind, "
+                          "p.listing_entry FROM page p LEFT JOIN page q ON q.id = p.parent_id"),
+            "versions": rows("SELECT p.url, v.number, v.returns_to, v.blob_sha256 FROM version v "
+                             "JOIN page p ON p.id = v.page_id"),
+            "derivations": rows(
+                "SELECT p.url, v.number, d.current, d.content_hash, d.title, d.meta, d.metrics "
+                "FROM derivation d JOIN version v ON v.id = d.version_id "
+                "JOIN page p ON p.id = v.page_id"),
+            "metrics": rows("SELECT p.url, v.number, m.key, m.value, m.from_prose FROM metric m "
+                            "JOIN derivation d ON d.id = m.derivation_id JOIN version v ON "
+                            "v.id = d.version_id JOIN page p ON p.id = v.page_id"),
+            "fetches": rows("SELECT p.url, f.outcome, f.version_number, f.blob_sha256, f.error "
+                            'FROM "fetch" f JOIN page p ON p.id = f.page_id'),
+            "events": rows("SELECT e.kind, p.url, e.version_from, e.version_to FROM event e "
+                           "LEFT JOIN page p ON p.id = e.page_id"),
+            "blobs": rows("SELECT sha256, size, content_type FROM blob"),
+            "search": [(q, tuple(urls)) for q, urls in sorted(found.items())],
+        }
+
+
+def test_a_batch_writes_what_page_by_page_writes(archive_url, tmp_path):
+    """The batch path (one flush for the batch's pages, one for its versions and readings,
+    one statement for their statistics and search entries) and the page-by-page path (a
+    savepoint each) leave the same archive, through new, changed, reverted, unchanged, 304,
+    gone and failed pages, and a parent stored in the same batch as its child."""
+    a, b = report_page(), report_page(PARAGRAPHS[:-1])
+    c = report_page(PARAGRAPHS[1:], title="某县2018年政府信息公开工作年度报告")
+    other = URL.replace("_1.html", "_2.html")
+    child = URL.replace("_1.html", "_1_att.html")
+
+    def rec(url: str, body: bytes | None, at: datetime, outcome: str = "ok",
+            **kw) -> FetchRecord:
+        return FetchRecord(url=url, outcome=outcome, fetched_at=at, source_id="czs",
+                           http_status=kw.pop("status", 200), body=body,
+                           size=len(body) if body else None,
+                           report=parse(body, url, {}) if body and outcome == "ok" else None,
+                           content_type="text/html", **kw)
+
+    batches = [
+        [rec(URL, a, T0, listing_entry="e1"), rec(child, c, T0, parent_url=URL, kind="attachment"),
+         rec(other, b, T0)],
+        [rec(URL, b, T0 + timedelta(days=1)), rec(other, None, T0 + timedelta(days=1),
+                                                  "not_modified", status=304),
+         rec(child, None, T0 + timedelta(days=1), "error", status=500, error="HTTP 500")],
+        [rec(URL, a, T0 + timedelta(days=2)), rec(other, b, T0 + timedelta(days=2)),
+         rec(child, None, T0 + timedelta(days=2), "gone", status=404),
+         rec(URL.replace("_1.html", "_3.html"), b"<html><body>blocked</body></html>",
+             T0 + timedelta(days=2), "blocked", status=403, error="blocked",
+             parent_url=other)],
+    ]
+    second = _postgres_url() if archive_url.startswith("postgresql") else iter(
+        [f"sqlite:///{tmp_path}/single.db"])
+    whole, single = open_archive(archive_url), open_archive(next(second))
+    results: list[list[object]] = [[], []]
+    for k, engine in enumerate((whole, single)):
+        store = Store(engine)
+        store.sync_source("czs", "郴州市人民政府", "湖南省郴州市", "0" * 64)
+        for batch in batches:
+            if k == 0:
+                results[k].append(store.record_many(batch))
+            else:
+                results[k].append([store.record(r) for r in batch])
+    try:
+        assert results[0] == results[1]
+        assert results[0][0] == ["new", "new", "new"]
+        assert results[0][1] == ["changed", "unchanged", "failed"]
+        assert results[0][2] == ["reverted", "unchanged", "gone", "failed"]
+        assert dump(whole) == dump(single)
+    finally:
+        single.dispose()
+        with suppress(StopIteration):
+            next(second)  # drops the second PostgreSQL database
