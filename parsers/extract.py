@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 import lxml.etree
 import lxml.html
@@ -198,10 +199,10 @@ def title_candidates(tree: lxml.html.HtmlElement) -> list[str]:
         if not isinstance(element.tag, str) or element.tag in ("title", "script", "style",
                                                                "head", "meta", "a"):
             continue
-        marked = element.tag in ("h1", "h2", "h3", "h4") or _TITLED.search(
-            f"{element.get('class') or ''} {element.get('id') or ''}")
-        if not marked:
-            continue
+        if element.tag not in ("h1", "h2", "h3", "h4"):
+            marks = element.get("class"), element.get("id")
+            if not any(marks) or not _TITLED.search(f"{marks[0] or ''} {marks[1] or ''}"):
+                continue
         text = " ".join(element.text_content().split())
         if 4 <= len(text) <= 120 and text not in found:
             found.append(text)
@@ -250,8 +251,8 @@ _NAV_LINKS = 3
 def _is_navigation(element: lxml.html.HtmlElement) -> bool:
     """Menus and link bars: several links and next to no text outside them. Report bodies
     link one or two attachments at most, inside sentences."""
-    links = element.findall(".//a")
-    if len(links) < _NAV_LINKS:
+    # asked of every block of a page: stop counting links at the third, build no list
+    if next(islice(element.iter("a"), _NAV_LINKS - 1, None), None) is None:
         return False
     text = _WORDLESS.sub("", element.text_content())
     if not text or len(text) > 6000:
@@ -259,7 +260,7 @@ def _is_navigation(element: lxml.html.HtmlElement) -> bool:
     linked = len(_WORDLESS.sub("", "".join(element.xpath(".//a//text()"))))
     if linked / len(text) >= 0.75:
         return True
-    if element.find(".//script") is None:
+    if next(element.iter("script"), None) is None:
         return False
     # an inline script (a date widget in a menu) is not text a reader sees
     text = _WORDLESS.sub("", _visible_text(element))
