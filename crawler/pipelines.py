@@ -153,11 +153,17 @@ class ParsePipeline:
 
 
 class ArchivePipeline:
-    """Stores items in batches: whatever arrived while the last batch was written goes into
-    the next transaction, one savepoint per page, on one writer thread."""
+    """Stores items in batches on one writer thread: whatever arrived while the last batch
+    was written goes into the next transaction, and a batch smaller than ``batch_pages``
+    waits up to ``batch_wait`` seconds for more (a commit per page costs the search index
+    a segment per page)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        settings = crawler.settings
+        self.batch_wait = settings.getfloat("GONGKAI_WRITE_BATCH_WAIT", defaults.WRITE_BATCH_WAIT)
+        self.batch_pages = settings.getint("GONGKAI_WRITE_BATCH_PAGES",
+                                           defaults.WRITE_BATCH_PAGES)
         self.store: Store | None = None
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-writer")
         self.pending: list[tuple[FetchRecord, asyncio.Future[object]]] = []
@@ -200,7 +206,10 @@ class ArchivePipeline:
         loop = asyncio.get_running_loop()
         try:
             while self.pending:
+                if len(self.pending) < self.batch_pages and self.batch_wait > 0:
+                    await asyncio.sleep(self.batch_wait)
                 batch, self.pending = self.pending, []
+                self.crawler.stats.inc_value("gongkai/write_batches")
                 try:
                     results: list[object] = list(await loop.run_in_executor(
                         self.writer, self.store.record_many, [rec for rec, _ in batch]))
