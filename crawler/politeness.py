@@ -71,7 +71,10 @@ class Politeness:
         if slot.delay > 0:
             # counted from now, not from when the request left the queue; jitter only adds
             slot.lastseen = now + random.uniform(0, self.jitter) * slot.delay  # noqa: S311
-        self._count(key, now - float(request.meta.get("download_latency", 0.0)), slot.delay)
+        # measured against what was promised (our delay, or robots.txt's): AutoThrottle has
+        # just raised slot.delay from this response's latency, after the gap was kept
+        self._count(key, now - float(request.meta.get("download_latency", 0.0)),
+                    self.floor.get(key, 0.0))
 
     def _crawl_delay(self, key: str, response: Response) -> None:
         try:
