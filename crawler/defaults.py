@@ -59,6 +59,10 @@ PARSE_KILL_GRACE = 10.0
 #: page more, measured)
 WRITE_BATCH_WAIT = 0.25
 WRITE_BATCH_PAGES = 32
+#: allocations (less deallocations) between two collections of a crawl process's youngest
+#: generation, after what it holds from its start is frozen ($GONGKAI_GC_THRESHOLD; 0 leaves
+#: Python's 700)
+GC_THRESHOLD = 10_000
 #: address space (MB) one parse worker may use; past it a page fails with "more memory"
 PARSE_MEMORY_MB = 1536
 #: no single retry wait of a request is longer than this, whatever the number of tries

@@ -44,7 +44,7 @@ from gongkai.crawler import defaults
 from gongkai.crawler.alerts import deliver
 from gongkai.crawler.config import Config
 from gongkai.crawler.frontier import Frontier, announce, announced, conclude, current
-from gongkai.crawler.run import CrawlResult, CrawlTotals, begin, finish
+from gongkai.crawler.run import CrawlResult, CrawlTotals, begin, finish, settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +271,7 @@ def join(config: Config, crawl_id: str, *, worker_id: str | None = None,
     process = CrawlerProcess(settings=worker_settings(config, crawl_id, worker_id, log_level))
     process.crawl(process.create_crawler(ReportSpider), sources=sources, store=store,
                   run_ids=run_ids)
+    settle_heap()
     process.start()
 
 
