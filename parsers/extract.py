@@ -226,9 +226,7 @@ def _prune(tree: lxml.html.HtmlElement, metadata: dict[str, str]) -> None:
                 if key and value and not label_of(value):
                     metadata.setdefault(key, " ".join(value.split()))
             doomed.append(table)
-    for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag not in _PRUNABLE:
-            continue
+    for element in tree.iter(*_PRUNABLE):  # document order, filtered by lxml
         if _label_pair(element, metadata, doomed):
             continue
         if element.text and starts_chrome(element.text):
