@@ -60,8 +60,7 @@ PARSE_KILL_GRACE = 10.0
 WRITE_BATCH_WAIT = 0.25
 WRITE_BATCH_PAGES = 32
 #: allocations (less deallocations) between two collections of a crawl process's youngest
-#: generation, after what it holds from its start is frozen ($GONGKAI_GC_THRESHOLD; 0 leaves
-#: Python's 700)
+#: generation, after what it holds from its start is frozen (Python's default is 700)
 GC_THRESHOLD = 10_000
 #: address space (MB) one parse worker may use; past it a page fails with "more memory"
 PARSE_MEMORY_MB = 1536

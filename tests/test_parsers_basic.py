@@ -133,3 +133,18 @@ def test_a_page_that_is_not_a_report_gets_a_warning_not_an_error():
                        title="市政府召开常务会议")
     report = parse(news, "http://x/news.html", {})
     assert report.text and any("does not look like an annual report" in w for w in report.warnings)
+
+
+def test_parsing_in_several_threads_at_once_reads_as_parsing_alone():
+    """Extraction keeps an lxml parser per thread (an lxml parser must not be shared): pages
+    parsed on four threads at once read exactly as they do one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import asdict
+    from pathlib import Path
+
+    corpus = sorted((Path(__file__).parent / "fixtures" / "corpus").glob("*.html"))[:8]
+    bodies = [(p.read_bytes(), f"http://x.gov.cn/{p.name}") for p in corpus] * 3
+    alone = [asdict(parse(body, url, {})) for body, url in bodies]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda item: asdict(parse(item[0], item[1], {})), bodies))
+    assert together == alone
