@@ -139,9 +139,9 @@ def test_crawls_killed_at_random_points_leave_an_archive_that_checks_and_resumes
 
 
 def test_a_full_disk_fails_pages_cleanly_and_the_next_crawl_recovers(tmp_path):
-    """The archive on a real 0.8 MB filesystem (tmpfs; since pages are written in batches the demo archive fits in 1.2 MB): the crawl fills it, says so in its
-    summary, leaves no half-written version; once there is room, the next crawl archives the
-    rest by itself."""
+    """The archive on a real 0.8 MB filesystem (tmpfs; written in batches, the demo's archive
+    fits in 1.2 MB): the crawl fills it, says so in its summary, leaves no half-written
+    version; once there is room, the next crawl archives the rest by itself."""
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=800k", "tmpfs", str(disk)],
