@@ -1,9 +1,11 @@
-"""Writing to the archive: one transaction per fetched page.
+"""Writing to the archive: a batch of fetched pages per transaction, each page whole.
 
-The fetch row, the raw blob (when new), the version (when the content changed) and the event
-(when a watcher should hear of it) are written together or not at all, so a crawl killed at any
-point loses nothing already stored and a rerun adds no duplicates: the content hash of the
-current version decides whether anything new is written.
+A page's fetch row, raw blob (when new), version (when the content changed), reading and
+event (when a watcher should hear of it) are written together or not at all, so a crawl killed
+at any point loses nothing already stored and a rerun adds no duplicates: the content hash of
+the current version decides whether anything new is written. A batch is written in a few
+statements (its new pages, then its versions and readings, then their statistics and search
+entries); when one page of it fails, the batch is written again a page per savepoint.
 """
 
 from __future__ import annotations
