@@ -43,12 +43,12 @@ class Staged:
     tokens: tuple[str, str] | None = None
 
 
-def stage(s: Session, version: Version, report: Report, *,
-          tokens: tuple[str, str] | None = None, content_hash: str | None = None) -> Staged:
+def stage(s: Session, version: Version, report: Report, content_hash: str, *,
+          tokens: tuple[str, str] | None = None) -> Staged:
     """The first derivation of a version not yet flushed: added, not written. The rows that
     need its id follow with :func:`lay` after the session's next flush."""
     row = Derivation(version=version, parser_version=extractor_version())
-    _fill(row, report, content_hash or report.content_hash)
+    _fill(row, report, content_hash)
     s.add(row)
     return Staged(row, report, tokens)
 

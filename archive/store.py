@@ -429,8 +429,7 @@ class Store:
         version = Version(page_id=page.id, number=number, returns_to=earlier, blob_sha256=blob,
                           first_seen=rec.fetched_at, last_seen=rec.fetched_at)
         s.add(version)
-        reading = stage(s, version, report, tokens=rec.search_tokens,
-                        content_hash=content_hash)
+        reading = stage(s, version, report, content_hash, tokens=rec.search_tokens)
         staged.append(reading)
         if rec.attachments:
             # kept with the version, so a later 304 still leads to attachments whose own

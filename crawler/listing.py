@@ -153,18 +153,9 @@ _MARKUP = re.compile(rb"<(?:\"[^\"<]*\"|'[^'<]*'|[^'\"<>])*>|<[^<>]*>|&#?\w{1,31
 def _wide_spaces() -> re.Pattern[bytes]:
     """Non-ASCII whitespace as ``str.split`` sees it (the ideographic space U+3000, the
     no-break space…) in every encoding a government page comes in."""
-    spaces = [chr(c) for c in range(0x80, 0x3001) if chr(c).isspace()]
-    found = {ch.encode(enc) for ch in spaces for enc in ("utf-8", "gb18030", "big5")
-             if _encodable(ch, enc)}
+    spaces = tuple(chr(c) for c in range(0x80, 0x3001) if chr(c).isspace())
+    found = _encoded(spaces, ("utf-8", "gb18030", "big5"))
     return re.compile(b"|".join(re.escape(b) for b in sorted(found, key=len, reverse=True)))
-
-
-def _encodable(ch: str, encoding: str) -> bool:
-    try:
-        ch.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 _WIDE_SPACES = _wide_spaces()

@@ -218,8 +218,8 @@ def title_candidates(tree: lxml.html.HtmlElement) -> list[str]:
                                                                "head", "meta", "a"):
             continue
         if element.tag not in ("h1", "h2", "h3", "h4"):
-            marks = element.get("class"), element.get("id")
-            if not any(marks) or not _TITLED.search(f"{marks[0] or ''} {marks[1] or ''}"):
+            cls, ident = element.get("class"), element.get("id")
+            if not (cls or ident) or not _TITLED.search(f"{cls or ''} {ident or ''}"):
                 continue
         text = " ".join(element.text_content().split())
         if 4 <= len(text) <= 120 and text not in found:
