@@ -1,4 +1,4 @@
-"""Retries with exponential backoff.
+"""Downloader middlewares: retries with backoff, and a meta refresh check that reads bytes.
 
 Scrapy's RetryMiddleware re-queues a failed request at once; a government server answering
 503 under load, or resetting connections, needs a pause that grows with each try.
@@ -7,10 +7,12 @@ Scrapy's RetryMiddleware re-queues a failed request at once; a government server
 from __future__ import annotations
 
 import asyncio
+import re
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.settings import BaseSettings
 
 from gongkai.crawler import defaults
@@ -42,3 +44,25 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = min(self.backoff * 2 ** (tries - 1), defaults.MAX_RETRY_BACKOFF)
         self.crawler.stats.inc_value("gongkai/retry_backoff_seconds", delay)
         await asyncio.sleep(delay)
+
+
+#: Scrapy looks for a refresh in a page's first 4,096 characters; no character of the
+#: encodings pages come in (UTF-8, GB18030, Big5) is longer than four bytes
+_REFRESH_BYTES = 4096 * 4
+_REFRESH = re.compile(rb"refresh", re.I)
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class BytesMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta refresh redirects, asked only of a page whose first bytes say
+    ``refresh``: Scrapy decodes the whole body to read its first 4,096 characters, on the
+    reactor's thread, for every page (a report is parsed from its bytes in a worker)."""
+
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        if (isinstance(response, HtmlResponse)
+                and not response.body.startswith(_WIDE_BOMS)  # UTF-16: "refresh" is not ASCII
+                and not _REFRESH.search(response.body, 0, _REFRESH_BYTES)):
+            return response
+        return super().process_response(request, response)

@@ -68,11 +68,15 @@ def classify(
 
 
 def _html_verdict(body: bytes, content_type: str | None) -> Verdict:
-    head = decode_html(body[:_SNIFF_BYTES], content_type).text
+    """Only a small page can be a challenge, login or error page: a report-sized body is
+    taken as it is, without decoding it on the reactor's thread."""
+    if len(body) >= _SNIFF_BYTES:
+        return Verdict("ok")
+    head = decode_html(body, content_type).text
     visible = " ".join(_TAGS.sub(" ", head).split())
     title_match = _TITLE.search(head)
     title = " ".join(title_match.group(1).split()) if title_match else ""
-    small = len(body) < _SNIFF_BYTES and len(visible) < MIN_REPORT_CHARS
+    small = len(visible) < MIN_REPORT_CHARS
     if small and _WAF.search(head):
         return Verdict("blocked", f"challenge page: {_snippet(head)}")
     if small and "<script" in head.lower() and len(visible) < 40:

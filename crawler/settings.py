@@ -55,6 +55,8 @@ def scrapy_settings(config: Config, *, log_level: str = "WARNING",
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "gongkai.crawler.middlewares.BytesMetaRefreshMiddleware": 580,
             "gongkai.crawler.middlewares.BackoffRetryMiddleware": 550,
         },
         "GONGKAI_RETRY_BACKOFF": crawl.retry_backoff,
