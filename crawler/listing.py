@@ -164,19 +164,49 @@ _ASCII = bytes(range(128))
 _MAX_CHAR_BYTES = 4
 
 
-def own_text_floor(body: bytes) -> int:
+def own_text_floor(body: bytes, enough: int | None = None) -> int:
     """At most as many characters as the page's body has outside links, scripts and styles,
     counted from the raw bytes without decoding or a DOM. Whatever might not be the page's
     own text is dropped, ASCII is not counted at all and every other character is counted
     as four bytes, so the figure can only be low (a page without ``<body>`` gets 0). A
-    report's Chinese text alone clears the listing threshold many times over."""
+    report's Chinese text alone clears the listing threshold many times over.
+
+    With ``enough``, the first few kilobytes are counted first and their figure returned
+    when it reaches ``enough``: most reports' text starts well within them, and a listing
+    or the rest of a page costs the whole count as before."""
     start = re.search(rb"<body\b", body, re.I)
     if start is None:
         return 0
     end = body.rfind(b"</body")
     inner = body[start.start():end if end > start.start() else len(body)]
-    text = _WIDE_SPACES.sub(b"", _MARKUP.sub(b"", _NOT_OWN.sub(b"", inner)))
-    return len(text.translate(None, _ASCII)) // _MAX_CHAR_BYTES
+    if enough is not None:
+        for size in _FLOOR_WINDOWS:
+            cut = inner.find(b"<", size)
+            if cut < 0:
+                break
+            floor = _floor(inner[:cut], prefix=True)
+            if floor >= enough:
+                return floor
+    return _floor(inner)
+
+
+#: bytes of a body counted before the whole of it (each cut where the next tag opens)
+_FLOOR_WINDOWS = (8 * 1024, 32 * 1024)
+
+
+def _floor(markup: bytes, *, prefix: bool = False) -> int:
+    """The count of ``own_text_floor`` over markup that is all of a body, or a prefix of one
+    cut just before a ``<``. A prefix counts no more than its whole: an element or comment
+    cut open runs to the cut and is dropped; what the cut leaves after the last ``<`` (a tag
+    whose ``>`` an element cut open removed) is dropped; and the 3 bytes before the cut may
+    have begun a wide space the whole would remove, so they are not counted."""
+    kept = _NOT_OWN.sub(b"", markup)
+    if prefix:
+        kept = kept[:max(kept.rfind(b"<"), 0)]
+    count = len(_WIDE_SPACES.sub(b"", _MARKUP.sub(b"", kept)).translate(None, _ASCII))
+    if prefix:
+        count = max(count - (_MAX_CHAR_BYTES - 1), 0)
+    return count // _MAX_CHAR_BYTES
 
 
 def looks_like_listing(response: TextResponse, pattern: re.Pattern[str]) -> bool:
@@ -185,7 +215,7 @@ def looks_like_listing(response: TextResponse, pattern: re.Pattern[str]) -> bool
     outside links on column pages, 772 and more on report pages)."""
     if _report_anchors(response.body) < LISTING_MIN_REPORT_LINKS:
         return False  # cheap: most report pages stop here, undecoded, without a DOM
-    if own_text_floor(response.body) >= LISTING_MAX_OWN_TEXT:
+    if own_text_floor(response.body, LISTING_MAX_OWN_TEXT) >= LISTING_MAX_OWN_TEXT:
         return False  # cheap too: a report whose sidebar lists other reports
     # every anchor counts, script-driven ones (href="javascript:;") too: a column page whose
     # links a script follows is still a column page, not a report

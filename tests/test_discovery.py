@@ -173,3 +173,44 @@ LINKS = "".join(f'<li><a href="/{k}.html">某县{k}年政府信息公开工作�
 def test_the_byte_count_stays_low_on_markup_made_to_inflate_it(body, encoding):
     raw = body.encode(encoding)
     assert listing.own_text_floor(raw) <= own_text(raw, encoding)
+
+
+def _bodies() -> list[tuple[str, bytes]]:
+    pages = [(p.name, p.body) for p in REPORTS + LISTINGS]
+    pages += [(path.name, path.read_bytes()) for path in CORPUS]
+    # markup made to make a prefix count more than its whole: wide spaces split by tags,
+    # and a tag whose ">" lies past a link left open
+    tricky = ('<html><body>' + '说明\u3000<b>\u3000</b>' * 3000
+              + '<img alt="中文中文<a href=x>链接</a>中文">正文' * 2000 + '</body></html>')
+    pages += [(f"tricky {enc}", tricky.encode(enc)) for enc in ("utf-8", "gb18030")]
+    return pages
+
+
+def test_a_prefix_of_a_body_never_counts_more_than_the_whole():
+    """Every cut just before a tag, in every page: what the listing check's early answer
+    rests on."""
+    checked = 0
+    for name, body in _bodies():
+        start = body.lower().find(b"<body")
+        if start < 0:
+            continue
+        end = body.rfind(b"</body")
+        inner = body[start:end if end > start else len(body)]
+        whole = listing._floor(inner)
+        cuts = [i for i in range(len(inner)) if inner[i:i + 1] == b"<"]
+        for cut in cuts[::max(len(cuts) // 40, 1)]:
+            assert listing._floor(inner[:cut], prefix=True) <= whole, (name, cut)
+            checked += 1
+    assert checked > 1000
+
+
+def test_the_early_answer_agrees_with_the_whole_count():
+    threshold = listing.LISTING_MAX_OWN_TEXT
+    early = 0
+    for name, body in _bodies():
+        whole = listing.own_text_floor(body)
+        quick = listing.own_text_floor(body, threshold)
+        assert (quick >= threshold) == (whole >= threshold), name
+        assert quick <= whole, name
+        early += quick < whole
+    assert early, "some page should be decided within its first kilobytes"
