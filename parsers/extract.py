@@ -10,6 +10,7 @@ from itertools import islice
 import lxml.etree
 import lxml.html
 import trafilatura
+from trafilatura.settings import Extractor
 
 from gongkai.parsers.chrome import (
     MAX_CHROME_LINE,
@@ -58,10 +59,21 @@ class _Parsers(threading.local):
 
 _PARSERS = _Parsers()
 
+#: trafilatura's options, built once (per call they cost a tenth of its own work: config
+#: lookups and a date). Fast mode: its fallbacks double the cost and add chrome back. Inside
+#: a known body container everything is content: recall keeps <div>-only paragraphs its
+#: precision heuristics would drop. Our own metadata comes from the header table and meta
+#: tags; trafilatura's (htmldate above all) would cost a third of the parse. No page URL:
+#: with links off, trafilatura uses it for nothing but its log lines.
+_OPTIONS = {
+    recall: Extractor(output_format="python", fast=True, recall=recall, comments=False,
+                      tables=True, images=False, links=False, dedup=False, with_metadata=False)
+    for recall in (False, True)
+}
+
 
 def extract_html(html: str, url: str | None = None) -> Extracted:
-    """Prune chrome from the DOM, then run trafilatura once on the same tree (fast mode: its
-    fallbacks double the cost and add chrome back)."""
+    """Prune chrome from the DOM, then run trafilatura once on the same tree (``_OPTIONS``)."""
     metadata: dict[str, str] = {}
     try:
         tree = lxml.html.document_fromstring(html, parser=_PARSERS.html)
@@ -79,22 +91,7 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     _collapse_segment_breaks(root)
     tables = _render_tables(root)  # before trafilatura, which rewrites the tree it is given
     images = sum(1 for _ in root.iter("img")) if root is not tree else 0
-    doc = trafilatura.bare_extraction(
-        root,
-        # inside a known body container everything is content: don't let trafilatura's
-        # precision heuristics drop <div>-only paragraphs
-        favor_recall=root is not tree,
-        url=url,
-        fast=True,
-        include_tables=True,
-        include_comments=False,
-        include_images=False,
-        include_links=False,
-        # our own metadata comes from the header table and meta tags; trafilatura's (htmldate
-        # above all) would cost a third of the parse
-        with_metadata=False,
-        deduplicate=False,
-    )
+    doc = trafilatura.bare_extraction(root, options=_OPTIONS[root is not tree])
     if doc is None:
         return Extracted(title=title, date=None, lines=[], metadata=metadata,
                          meta_tags=meta_tags, html_title=html_title, tables=tables,
@@ -278,14 +275,12 @@ def _is_navigation(element: lxml.html.HtmlElement) -> bool:
         return True
     if next(element.iter("script"), None) is None:
         return False
-    # an inline script (a date widget in a menu) is not text a reader sees
-    text = _WORDLESS.sub("", _visible_text(element))
-    return bool(text) and linked / len(text) >= 0.75
-
-
-def _visible_text(element: lxml.html.HtmlElement) -> str:
-    """Text a reader sees: inline scripts (a date widget in a menu) are not text."""
-    return "".join(element.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+    # An inline script (a date widget in a menu) is not text a reader sees. Word characters
+    # add up over pieces of text, so the scripts' and styles' own are taken from the total
+    # (a script holds no elements, and its tail is not its text).
+    seen = len(text) - sum(len(_WORDLESS.sub("", hidden.text_content()))
+                           for hidden in element.iter("script", "style"))
+    return seen > 0 and linked / seen >= 0.75
 
 
 def _label_pair(element: lxml.html.HtmlElement, metadata: dict[str, str],

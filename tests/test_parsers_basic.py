@@ -148,3 +148,26 @@ def test_parsing_in_several_threads_at_once_reads_as_parsing_alone():
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda item: asdict(parse(item[0], item[1], {})), bodies))
     assert together == alone
+
+
+def test_a_menu_with_an_inline_script_is_still_navigation():
+    """A date widget's script inside a menu is not text a reader sees: counted as text it
+    would outweigh the menu's links. A paragraph citing three documents is not a menu,
+    script or none."""
+    import lxml.html
+
+    from gongkai.parsers.extract import _is_navigation
+
+    widget = ("<script>var d = new Date(); var week = ['日','一','二','三','四','五','六'];"
+              "document.write(d.getFullYear() + '年' + (d.getMonth() + 1) + '月' + d.getDate()"
+              " + '日 星期' + week[d.getDay()]);</script>")
+    links = " | ".join(f'<a href="/{i}.html">栏目{name}</a>'
+                       for i, name in enumerate(["首页", "政务公开", "办事服务", "互动交流"]))
+    menu = lxml.html.fragment_fromstring(
+        f'<div class="nav">{links}{widget}<style>.nav{{color:red}}</style></div>')
+    assert _is_navigation(menu)
+    cited = lxml.html.fragment_fromstring(
+        "<p>根据<a href='/1.html'>《条例》</a>、<a href='/2.html'>《办法》</a>和"
+        "<a href='/3.html'>《意见》</a>，本机关全年主动公开政府信息一千二百条，依申请公开"
+        f"答复率百分之百。{widget}</p>")
+    assert not _is_navigation(cited)
