@@ -160,3 +160,16 @@ def test_terms_too_common_to_rank_come_title_first_then_newest(archive):
     assert all("公开" in t for t in titles)  # every seed title says 公开
     assert urls(archive, "郴州", ranked_matches=2)[0] == url_of(0)  # title before body
     assert urls(archive, "开公开", ranked_matches=2) == []
+
+
+def test_the_sqlite_index_merges_in_large_steps(tmp_path):
+    """A crawl's writer commits a segment per batch: FTS5's default of merging every four
+    would rewrite each page some five times. Set by a migration, so old archives get it."""
+    from gongkai.archive.db import open_archive
+    from gongkai.archive.search import FTS_AUTOMERGE, FTS_TABLE
+
+    engine = open_archive(f"sqlite:///{tmp_path}/a.db")
+    with engine.connect() as conn:
+        setting = conn.exec_driver_sql(
+            f"SELECT v FROM {FTS_TABLE}_config WHERE k = 'automerge'").scalar()
+    assert setting == FTS_AUTOMERGE == 16
