@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import re
 
-_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF10, 0xFF1A)}  # ０-９
-_FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF21, 0xFF3B)})  # Ａ-Ｚ
-_FULLWIDTH.update({cp: cp - 0xFEE0 for cp in range(0xFF41, 0xFF5B)})  # ａ-ｚ
-_SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+")
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200d\u2060]")
+_FULLWIDTH_RANGES = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))  # ０-９ Ａ-Ｚ ａ-ｚ
+_FULLWIDTH = {cp: cp - 0xFEE0 for a, b in _FULLWIDTH_RANGES for cp in range(a, b + 1)}
+_SPACE_CHARS = r" \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"
+_SPACES = re.compile(f"[{_SPACE_CHARS}]+")
+_ZERO_WIDTH_CHARS = r"\u200b-\u200d\u2060"
+_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARS}]")
+#: a character normalize_text would change: text without one only loses its outer whitespace
+#: (a page's table cells and labels, called for by the hundred)
+_TOUCHED = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _FULLWIDTH_RANGES)
+                      + f"{_ZERO_WIDTH_CHARS}{_SPACE_CHARS}\r\n]")
 _CONTROL_RANGES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 #: C0/C1 controls (terminal escapes among them) and bidi overrides: never report text, and one
 #: stray control byte in a page makes the HTML parser give up on the whole body
@@ -35,6 +40,8 @@ COMPACT = str.maketrans({
 
 
 def normalize_text(text: str) -> str:
+    if _TOUCHED.search(text) is None:
+        return text.strip()
     text = text.translate(_FULLWIDTH)
     text = _ZERO_WIDTH.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
