@@ -166,10 +166,42 @@ def test_the_sqlite_index_merges_in_large_steps(tmp_path):
     """A crawl's writer commits a segment per batch: FTS5's default of merging every four
     would rewrite each page some five times. Set by a migration, so old archives get it."""
     from gongkai.archive.db import open_archive
-    from gongkai.archive.search import FTS_AUTOMERGE, FTS_TABLE
+    from gongkai.archive.search import FTS_AUTOMERGE, FTS_TABLE, index_tokenizer
 
     engine = open_archive(f"sqlite:///{tmp_path}/a.db")
     with engine.connect() as conn:
         setting = conn.exec_driver_sql(
             f"SELECT v FROM {FTS_TABLE}_config WHERE k = 'automerge'").scalar()
+        assert index_tokenizer(conn) == "ascii"
     assert setting == FTS_AUTOMERGE == 16
+
+
+QUERIES = ["公开", "复议", "政府信息公开", "申請", "县", "2017", "靖江市", "不存在的词"]
+
+
+def test_an_archive_indexed_with_unicode61_is_rebuilt_and_finds_the_same(sqlite_url):
+    """An archive from before the ascii tokenizer: its index is made anew on first open,
+    from the current derivations, and every query finds what it found before."""
+    from gongkai.archive.db import open_archive
+    from gongkai.archive.search import FTS_TABLE, add_many, index_tokenizer
+
+    engine = build(sqlite_url)
+    expected = {q: sorted(urls(engine, q)) for q in QUERIES}
+    with engine.begin() as conn:  # as revision 0007 left it
+        conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
+        conn.exec_driver_sql(f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, body, "
+                             "content='', tokenize='unicode61 remove_diacritics 0')")
+        rows = conn.execute(text("SELECT id, title, text FROM derivation WHERE current"))
+        add_many(conn, [(r.id, r.title, r.text, None) for r in rows])
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0007'")
+        assert index_tokenizer(conn) == "unicode61 remove_diacritics 0"
+    assert {q: sorted(urls(engine, q)) for q in QUERIES} == expected
+    engine.dispose()
+    engine = open_archive(sqlite_url)
+    with engine.connect() as conn:
+        assert index_tokenizer(conn) == "ascii"
+        indexed = conn.exec_driver_sql(f"SELECT count(*) FROM {FTS_TABLE}_docsize").scalar()
+        current = conn.exec_driver_sql("SELECT count(*) FROM derivation WHERE current").scalar()
+    assert indexed == current == len(REPORTS) + 1
+    assert {q: sorted(urls(engine, q)) for q in QUERIES} == expected
+    assert sum(map(len, expected.values())) > len(QUERIES)

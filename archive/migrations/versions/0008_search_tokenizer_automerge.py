@@ -1,4 +1,4 @@
-"""search index: FTS5 merges segments in larger steps (automerge 16) on SQLite
+"""search index on SQLite: the ascii tokenizer, and FTS5 merging segments 16 at a time
 
 Revision ID: 0008
 Revises: 0007
@@ -15,10 +15,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    search.tune_index(op.get_bind())
+    conn = op.get_bind()
+    if conn.dialect.name == "sqlite" and search.index_tokenizer(conn) != search.FTS_TOKENIZER:
+        search.rebuild_index(conn)
+    search.tune_index(conn)
 
 
 def downgrade() -> None:
+    # the tokens are the same to either tokenizer: only the merge setting goes back
     conn = op.get_bind()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) "
