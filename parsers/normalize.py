@@ -37,12 +37,26 @@ COMPACT = str.maketrans({
     "“": None, "”": None, '"': None, "‘": None, "’": None, "「": None, "」": None,
     "〔": "(", "〕": ")", "【": "(", "】": ")",
 })
+_COMPACT_PAIRS = tuple((chr(k), v or "") for k, v in COMPACT.items())
+_HAS_FULLWIDTH = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _FULLWIDTH_RANGES)
+                            + "]")
+
+
+def compact(text: str) -> str:
+    """``text.translate(COMPACT)`` for a long text: ``translate`` with a mapping looks every
+    character up in a dict (0.41 ms for a report's 5,000), a replace per mark present scans
+    in C (0.02 ms). No mark maps to another, so the order does not matter."""
+    for mark, replacement in _COMPACT_PAIRS:
+        if mark in text:
+            text = text.replace(mark, replacement)
+    return text
 
 
 def normalize_text(text: str) -> str:
     if _TOUCHED.search(text) is None:
         return text.strip()
-    text = text.translate(_FULLWIDTH)
+    if _HAS_FULLWIDTH.search(text):  # rare; translate looks each character up in a dict
+        text = text.translate(_FULLWIDTH)
     text = _ZERO_WIDTH.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))

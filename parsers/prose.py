@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from gongkai.parsers.normalize import COMPACT
+from gongkai.parsers.normalize import compact
 
 Number = int | float
 
@@ -150,7 +150,7 @@ def _clauses(text: str) -> tuple[list[str], dict[str, list[str]]]:
     """The clauses of the prose paragraphs, and per context word (公开, 主动公开) the clauses
     of paragraphs that mention it themselves or follow (within two) one that does, such as
     their heading."""
-    paragraphs = [p.translate(COMPACT) for p in text.split("\n\n") if "|" not in p]
+    paragraphs = [compact(p) for p in text.split("\n\n") if "|" not in p]
     split = [[c for c in re.split(r"[;。]", p) if c] for p in paragraphs]
     about: dict[str, list[str]] = {}
     for word in {"公开", *_CONTEXT_WORD.values()}:

@@ -193,3 +193,17 @@ def test_normalize_takes_a_short_cut_only_where_it_would_change_nothing():
     for _ in range(5000):
         text = "".join(rng.choice(rng.choice(alphabet)) for _ in range(rng.randint(0, 12)))
         assert normalize_text(text) == full(text), repr(text)
+
+
+def test_compact_replaces_as_translate_does():
+    import random
+
+    from gongkai.parsers.normalize import COMPACT, compact
+
+    marks = "".join(chr(k) for k in COMPACT)
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(rng.choice(("本年度公开()12", marks, "\n ")))
+                       for _ in range(rng.randint(0, 30)))
+        assert compact(text) == text.translate(COMPACT), repr(text)
+    assert compact("（一）主动公开：１２条，“网站”") == "(一)主动公开:１２条,网站"
