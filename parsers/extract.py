@@ -91,6 +91,11 @@ def extract_html(html: str, url: str | None = None) -> Extracted:
     _collapse_segment_breaks(root)
     tables = _render_tables(root)  # before trafilatura, which rewrites the tree it is given
     images = sum(1 for _ in root.iter("img")) if root is not tree else 0
+    if root is not tree:
+        # Inline wrappers without meaning (Word's MsoNormal spans and empty <o:p>, <font>)
+        # are a third of a body's elements, and trafilatura runs each of its XPath rules over
+        # every element; it strips spans itself, later. Text and tails stay where they were.
+        lxml.etree.strip_tags(root, "span", "o:p", "font")
     doc = trafilatura.bare_extraction(root, options=_OPTIONS[root is not tree])
     if doc is None:
         return Extracted(title=title, date=None, lines=[], metadata=metadata,

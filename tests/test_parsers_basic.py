@@ -207,3 +207,21 @@ def test_compact_replaces_as_translate_does():
                        for _ in range(rng.randint(0, 30)))
         assert compact(text) == text.translate(COMPACT), repr(text)
     assert compact("（一）主动公开：１２条，“网站”") == "(一)主动公开:１２条,网站"
+
+
+def test_word_paste_wrappers_in_a_body_container_read_as_plain_paragraphs():
+    """Word's spans, <o:p> and <font> are taken out before trafilatura: a label split across
+    spans reads whole, bold and paragraph breaks stay, nothing is lost or doubled."""
+    from gongkai.parsers.extract import extract_html
+
+    body = (
+        '<p class="MsoNormal"><b><span style="font-family:黑体">一</span><span>、总体情况'
+        '</span></b><o:p></o:p></p>'
+        '<p class="MsoNormal"><span lang="EN-US">2023</span><span>年，本机关主动公开'
+        '<font color="red">政府信息</font>1200条。</span><o:p></o:p></p>'
+        '<p class="MsoNormal"><span>本年新收</span><span>政府信息公开申请</span>'
+        '<span lang="EN-US">35</span><span>件。</span></p>')
+    page = (f'<html><body><div class="nav"><a href="/">首页</a></div>'
+            f'<div class="TRS_Editor">{body}</div></body></html>')
+    assert extract_html(page).lines == ["一、总体情况", "2023年，本机关主动公开政府信息1200条。",
+                                        "本年新收政府信息公开申请35件。"]
