@@ -225,3 +225,13 @@ def test_word_paste_wrappers_in_a_body_container_read_as_plain_paragraphs():
             f'<div class="TRS_Editor">{body}</div></body></html>')
     assert extract_html(page).lines == ["一、总体情况", "2023年，本机关主动公开政府信息1200条。",
                                         "本年新收政府信息公开申请35件。"]
+
+
+def test_conversion_damage_is_warned_about_and_clean_text_is_not():
+    from gongkai.parsers.normalize import damage_warnings
+
+    assert damage_warnings("全年受理申请35件，办结率100%。") == []
+    assert damage_warnings("是否公开？请问?") == []
+    assert damage_warnings("??h信息公开?? 工作\ufffd\ufffd") == [
+        "conversion damage: 3 run(s) of '?' or U+FFFD in the text"]
+    assert damage_warnings("\ufffd") == ["conversion damage: 1 run(s) of '?' or U+FFFD in the text"]
