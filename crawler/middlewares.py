@@ -7,7 +7,6 @@ Scrapy's RetryMiddleware re-queues a failed request at once; a government server
 from __future__ import annotations
 
 import asyncio
-import re
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -49,7 +48,6 @@ class BackoffRetryMiddleware(RetryMiddleware):
 #: Scrapy looks for a refresh in a page's first 4,096 characters; no character of the
 #: encodings pages come in (UTF-8, GB18030, Big5) is longer than four bytes
 _REFRESH_BYTES = 4096 * 4
-_REFRESH = re.compile(rb"refresh", re.I)
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -63,6 +61,6 @@ class BytesMetaRefreshMiddleware(MetaRefreshMiddleware):
     ) -> Request | Response:
         if (isinstance(response, HtmlResponse)
                 and not response.body.startswith(_WIDE_BOMS)  # UTF-16: "refresh" is not ASCII
-                and not _REFRESH.search(response.body, 0, _REFRESH_BYTES)):
+                and b"refresh" not in response.body[:_REFRESH_BYTES].lower()):
             return response
         return super().process_response(request, response)
