@@ -27,7 +27,7 @@ def _run(pipeline: ParsePipeline, items: list[FetchRecord]) -> list[FetchRecord]
 
 def test_an_unexpected_parser_exception_fails_the_page_not_the_item():
     crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 0})
-    crawler.stats.open_spider(None)
+    crawler.stats.open_spider()
     pipeline = ParsePipeline.from_crawler(crawler)
     good = FetchRecord(url="http://a.gov.cn/ndbg/1.html", outcome="ok", body=report_page(),
                        content_type="text/html; charset=utf-8")
@@ -66,7 +66,7 @@ def test_a_worker_stuck_in_c_is_killed_and_the_pages_beside_it_are_parsed(tmp_pa
     import os
 
     crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1, "GONGKAI_PARSE_TIMEOUT": 1})
-    crawler.stats.open_spider(None)
+    crawler.stats.open_spider()
     pipeline = StuckPipeline.from_crawler(crawler)
     pid_file = tmp_path / "stuck.pid"
     stuck = FetchRecord(url=f"http://a.gov.cn/ndbg/stuck.html?pid={pid_file}", outcome="ok",
@@ -139,7 +139,7 @@ def test_pages_queued_behind_slow_ones_are_not_killed():
     after it was handed over (the hard deadline allows for the pages ahead of it)."""
     crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1, "GONGKAI_PARSE_TIMEOUT": 1,
                                          "GONGKAI_PARSE_KILL_GRACE": 1.5})
-    crawler.stats.open_spider(None)
+    crawler.stats.open_spider()
     pipeline = SlowPipeline.from_crawler(crawler)
     items = [FetchRecord(url=f"http://a.gov.cn/ndbg/{n}.html", outcome="ok", body=report_page(),
                          content_type="text/html; charset=utf-8") for n in range(6)]
