@@ -170,11 +170,12 @@ def index_tokenizer(conn: Connection) -> str | None:
     return found.group(1) if found else None
 
 
-def tune_index(conn: Connection) -> None:
-    """Settings of the index, kept by FTS5 in its own config table; called by a migration."""
+def tune_index(conn: Connection, automerge: int = FTS_AUTOMERGE) -> None:
+    """Settings of the index, kept by FTS5 in its own config table; called by a migration
+    (and by its downgrade, with FTS5's default of 4)."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) "
-                             f"VALUES ('automerge', {FTS_AUTOMERGE})")
+                             f"VALUES ('automerge', {int(automerge)})")
 
 
 def is_index_table(name: str | None) -> bool:

@@ -12,14 +12,14 @@ import re
 
 _FULLWIDTH_RANGES = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))  # ０-９ Ａ-Ｚ ａ-ｚ
 _FULLWIDTH = {cp: cp - 0xFEE0 for a, b in _FULLWIDTH_RANGES for cp in range(a, b + 1)}
+_FULLWIDTH_CHARS = "".join(f"{chr(a)}-{chr(b)}" for a, b in _FULLWIDTH_RANGES)
 _SPACE_CHARS = r" \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"
 _SPACES = re.compile(f"[{_SPACE_CHARS}]+")
 _ZERO_WIDTH_CHARS = r"\u200b-\u200d\u2060"
 _ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARS}]")
 #: a character normalize_text would change: text without one only loses its outer whitespace
 #: (a page's table cells and labels, called for by the hundred)
-_TOUCHED = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _FULLWIDTH_RANGES)
-                      + f"{_ZERO_WIDTH_CHARS}{_SPACE_CHARS}\r\n]")
+_TOUCHED = re.compile(f"[{_FULLWIDTH_CHARS}{_ZERO_WIDTH_CHARS}{_SPACE_CHARS}\r\n]")
 _CONTROL_RANGES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 #: C0/C1 controls (terminal escapes among them) and bidi overrides: never report text, and one
 #: stray control byte in a page makes the HTML parser give up on the whole body
@@ -38,8 +38,7 @@ COMPACT = str.maketrans({
     "〔": "(", "〕": ")", "【": "(", "】": ")",
 })
 _COMPACT_PAIRS = tuple((chr(k), v or "") for k, v in COMPACT.items())
-_HAS_FULLWIDTH = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _FULLWIDTH_RANGES)
-                            + "]")
+_HAS_FULLWIDTH = re.compile(f"[{_FULLWIDTH_CHARS}]")
 
 
 def compact(text: str) -> str:

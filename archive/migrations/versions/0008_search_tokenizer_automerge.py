@@ -23,7 +23,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # the tokens are the same to either tokenizer: only the merge setting goes back
-    conn = op.get_bind()
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"INSERT INTO {search.FTS_TABLE}({search.FTS_TABLE}, rank) "
-                             "VALUES ('automerge', 4)")
+    search.tune_index(op.get_bind(), automerge=4)
