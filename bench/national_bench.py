@@ -301,6 +301,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=4 * 3600,
                         help="seconds one crawl may take before it is killed")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--parse-workers", type=int, default=-1,
+                        help="parse_workers for gongkai crawl (-1: the default, one per core)")
     args = parser.parse_args()
     if args.quick:
         args.sites, args.reports = 200, 5
@@ -312,7 +314,8 @@ def main() -> None:
             db = f"sqlite:///{work}/national.db"
             config = work / "gongkai.toml"
             urls = work / "urls.txt"
-            plan.write_config(config, db, download_delay=1.0, concurrency_per_domain=1)
+            plan.write_config(config, db, download_delay=1.0, concurrency_per_domain=1,
+                              extra=f"parse_workers = {args.parse_workers}\n")
             plan.write_urls(urls)
             print(f"country: {plan.sites} sites on 127.{plan.net}.x.y:{plan.port}, "
                   f"{plan.reports} reports each; server pid {server.pid}", flush=True)
