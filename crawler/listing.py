@@ -232,17 +232,23 @@ def _titles(link: Link) -> list[str]:
     return [link.text] if not link.text else [link.text, *link.text.split(" ")]
 
 
+#: matched against the lower-cased bytes (see attachment_links)
 _ATTACHMENT_HREF = re.compile(
     rb"""href\s*=\s*["']?([^"'\s>]+?\.(?:pdf|docx?|xlsx?|wps|et)(?:\?[^"'\s>]*)?)["'\s>]""",
-    re.I,
 )
 
 
 def attachment_links(body: bytes, url: str) -> list[str]:
     """Attachment links of a report page, found in the raw bytes: decoding and parsing a whole
-    report page on the reactor thread just for these would cost as much as extraction."""
+    report page on the reactor thread just for these would cost as much as extraction.
+
+    The pattern runs over the bytes lower-cased, where its literal ``href`` is found by a fast
+    scan (with re.I every position of a 40 KB page was tried: 170 us a page against 26).
+    bytes.lower() folds ASCII only, as re.I does on bytes, and keeps every offset, so each
+    link is cut from the original bytes with its case."""
     found = []
-    for raw in _ATTACHMENT_HREF.findall(body):
+    for match in _ATTACHMENT_HREF.finditer(body.lower()):
+        raw = body[match.start(1):match.end(1)]
         try:
             href = raw.decode("utf-8")
         except UnicodeDecodeError:

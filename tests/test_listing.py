@@ -72,9 +72,13 @@ def test_attachment_links_from_raw_bytes():
     body = (
         '<p>附件：<a href="/files/2019年报.pdf">2019年度报告.pdf</a>'
         '<a href=\'tongji.XLSX?v=2\'>统计表</a> <a href="a.html">正文</a>'
-        '<a href="/files/2019年报.pdf">again</a></p>'
+        '<a href="/files/2019年报.pdf">again</a>'
+        # upper-case markup; 丄 is 0x81 0x41 in GBK: its second byte is an ASCII "A"
+        '<A HREF = "/files/丄Report.Pdf">附件二</A></p>'
     ).encode("gbk")
+    assert "丄".encode("gbk") == b"\x81A"
     assert listing.attachment_links(body, "http://www.example.gov.cn/ndbg/t1.html") == [
         "http://www.example.gov.cn/files/2019年报.pdf",
         "http://www.example.gov.cn/ndbg/tongji.XLSX?v=2",
+        "http://www.example.gov.cn/files/丄Report.Pdf",
     ]
