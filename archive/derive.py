@@ -57,14 +57,29 @@ def lay(s: Session, staged: list[Staged]) -> None:
     """Statistics rows and search entries of flushed derivations, one statement each."""
     if not staged:
         return
-    rows = [{"derivation_id": st.row.id, "key": key, "value": value, "unit": unit_of(key),
-             "from_prose": key in prose}
+    rows = [(st.row.id, key, value, unit_of(key), key in prose)
             for st in staged
             for prose in (set(st.report.metrics_from_prose),)
             for key, value in st.report.metrics.items()]
     if rows:
-        s.execute(Metric.__table__.insert(), rows)  # Core: the ORM bulk path costs more per row
+        _insert_metrics(s, rows)
     search.add_many(s, [(st.row.id, st.row.title, st.row.text, st.tokens) for st in staged])
+
+
+_METRIC_COLUMNS = ("derivation_id", "key", "value", "unit", "from_prose")
+
+
+def _insert_metrics(s: Session, rows: list[tuple[int, str, float, str, bool]]) -> None:
+    """Some 50 rows a report. On SQLite they go to the driver as they are: the values need
+    no conversion there, and SQLAlchemy's per-row handling of an executemany cost as much
+    as the inserts themselves (200 us a report against 105)."""
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT INTO {Metric.__tablename__} ({', '.join(_METRIC_COLUMNS)})"
+                             f" VALUES ({', '.join('?' * len(_METRIC_COLUMNS))})", rows)
+    else:  # Core: the ORM bulk path costs more per row
+        s.execute(Metric.__table__.insert(),
+                  [dict(zip(_METRIC_COLUMNS, row, strict=True)) for row in rows])
 
 
 def derive(s: Session, version: Version, report: Report, *,

@@ -117,8 +117,17 @@ def unit_of(key: str) -> str:
 
     Raises :class:`KeyError` for a key the parser never emits: a unit for it would be a guess.
     """
-    if key not in _all_keys():
-        raise KeyError(key)
+    # the archive's writer asks this of every statistic it stores (some 50 a report): a dict,
+    # not a scan of the 276 keys and the endings each time
+    return _units()[key]
+
+
+@cache
+def _units() -> dict[str, str]:
+    return {key: _unit(key) for key in _all_keys()}
+
+
+def _unit(key: str) -> str:
     if key in MONEY_KEYS:
         return _MONEY_UNIT
     if key in _UNITS_EXACT:
