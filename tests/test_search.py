@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -136,6 +138,38 @@ def test_a_parse_worker_makes_the_tokens_the_index_would():
 
     report, title, body = parse_with_tokens(report_page(), "http://x/1.html", {})
     assert (title, body) == (index_tokens(report.title), index_tokens(report.text))
+
+
+def _tokens_a_run_at_a_time(value: str | None) -> str:
+    """The definition index_tokens builds faster: each run's pairs, then its last character."""
+    from gongkai.parsers.tokens import pairs, runs
+
+    out: list[str] = []
+    for run in runs(value or ""):
+        out.extend(pairs(run))
+        out.append(run[-1])
+    return " ".join(out)
+
+
+@pytest.mark.parametrize("value", [
+    None, "", "。", "_", "__a__", "a", "公", "ab", "公开，复议", "　依申请公开 ２０２３年　",
+    "a_b c\x00d", "Straße ǅ ﬁ", "第二十条第（一）项|规章|0", "行政复议\n\n行政诉讼 12.5%",
+    "依申請公開", "\u200b零宽\u200b", "emoji 😀 公开😀", "x" * 3 + "。" * 3 + "y",
+])
+def test_index_tokens_are_each_runs_pairs_then_its_last_character(value):
+    assert index_tokens(value) == _tokens_a_run_at_a_time(value)
+
+
+def test_index_tokens_of_real_report_texts():
+    from gongkai.parsers.report import parse
+
+    pages = sorted((Path(__file__).parent / "fixtures" / "corpus").glob("*.html"))
+    assert len(pages) >= 10
+    for page in pages:
+        report = parse(page.read_bytes(), f"http://x/{page.name}", {})
+        assert len(report.text) > 300, page.name
+        assert index_tokens(report.text) == _tokens_a_run_at_a_time(report.text), page.name
+        assert index_tokens(report.title) == _tokens_a_run_at_a_time(report.title), page.name
 
 
 def test_query_normalization():
