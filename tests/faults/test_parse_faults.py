@@ -154,3 +154,33 @@ def test_pages_queued_behind_slow_ones_are_not_killed():
     done = asyncio.run(go())
     assert [d.outcome for d in done] == ["ok"] * 6, [d.error for d in done]
     assert crawler.stats.get_value("gongkai/parse_timeout") is None
+
+
+def test_parse_results_come_back_through_a_pipe_wider_than_a_result():
+    """A parsed page is some 70 KB of pickle; through the default 64 KB pipe its worker waited
+    for the crawl process to read before it could take the next page (issue 15)."""
+    import fcntl
+    import os
+    from pathlib import Path
+
+    from gongkai.crawler.pipelines import RESULT_PIPE_BYTES
+
+    crawler = get_crawler(ReportSpider, {"GONGKAI_PARSE_WORKERS": 1})
+    crawler.stats.open_spider()
+    pipeline = ParsePipeline.from_crawler(crawler)
+    item = FetchRecord(url="http://a.gov.cn/ndbg/1.html", outcome="ok", body=report_page(),
+                       content_type="text/html; charset=utf-8")
+
+    async def go() -> tuple[int, FetchRecord]:
+        pipeline.open_spider()
+        try:
+            reader = pipeline.pool._result_queue._reader  # the pool's own, not public API
+            return fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ), await pipeline.process_item(item)
+        finally:
+            pipeline.close_spider()
+
+    size, done = asyncio.run(go())
+    allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    assert size == (RESULT_PIPE_BYTES if os.geteuid() == 0 or allowed >= RESULT_PIPE_BYTES
+                    else 64 * 1024)
+    assert done.outcome == "ok" and done.report is not None and done.search_tokens
