@@ -39,12 +39,12 @@ def _widen_result_pipe(pool: ProcessPoolExecutor) -> None:
     """Lets a worker hand back its result without waiting for the crawl process to read it.
 
     A parsed page comes back as some 70 KB of pickle (90 KB for one in ten: its text, its
-    search tokens, the compressed body), and the pipe holds 64 KB: a worker
-    then blocks in its write until the pool's result thread, one of the crawl process's
-    threads, gets the GIL to read. py-spy on a worker: 11 % of its time in that write and 3 %
-    more waiting for the lock the blocked worker held, with hundreds of pages waiting to be
-    parsed (issue 15). The pipe's size is not the pool's public API; where it cannot be
-    set the default stays, and only speed is lost."""
+    search tokens, the compressed body), and the pipe holds 64 KB: a worker then blocks in
+    its write until the pool's result thread, one of the crawl process's threads, gets the
+    GIL to read. py-spy on a worker: 11 % of its time in that write and 3 % more waiting
+    for the lock the blocked worker held, with hundreds of pages waiting to be parsed
+    (issue 15). The pipe's size is not the pool's public API; where it cannot be set the
+    default stays, and only speed is lost."""
     reader = getattr(getattr(pool, "_result_queue", None), "_reader", None)
     if reader is None or not hasattr(fcntl, "F_SETPIPE_SZ"):
         return
