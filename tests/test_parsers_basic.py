@@ -235,3 +235,44 @@ def test_conversion_damage_is_warned_about_and_clean_text_is_not():
     assert damage_warnings("??h信息公开?? 工作\ufffd\ufffd") == [
         "conversion damage: 3 run(s) of '?' or U+FFFD in the text"]
     assert damage_warnings("\ufffd") == ["conversion damage: 1 run(s) of '?' or U+FFFD in the text"]
+
+
+CHROME_QUESTIONS = [
+    "索引号：", "索　引　号", "發佈機構：", "发布时间", "当前位置：首页 > 政务公开", "當前位置：首頁",
+    "【字体：大 中 小】", "打印", "上一篇：关于…", "0", "件", "本年新收政府信息公开申请数量",
+    "【发布时间:2020-02-12】【信息来源:某县人民政府办公室】【点击数:67196】",
+    "   索引号   ", "2019年，我县把政务公开作为执政为民的重要举措。", "",
+    "索 " + " " * 50 + "引号",  # a label spaced out past what is remembered
+    TRADITIONAL, "版权所有：某县人民政府 ICP备05003333号",
+]
+
+
+def test_remembered_chrome_verdicts_are_the_verdicts_and_stay_bounded():
+    """Chrome verdicts are remembered per process (every page of a template asks them again);
+    asked twice, once before and once after they are remembered, they answer the same as the
+    rules themselves, and no more is kept than the bound, however many distinct texts come."""
+    from gongkai.parsers import chrome
+
+    def fresh(text: str) -> tuple[object, ...]:
+        head = text.strip()[:24]
+        return (chrome._head_starts_chrome.__wrapped__(head), chrome._label_of(text),
+                len(text) <= chrome.MAX_CHROME_LINE and chrome._is_chrome_line.__wrapped__(text))
+
+    def asked(text: str) -> tuple[object, ...]:
+        return chrome.starts_chrome(text), chrome.label_of(text), chrome.is_chrome(text)
+
+    expected = [fresh(t) for t in CHROME_QUESTIONS]
+    assert [asked(t) for t in CHROME_QUESTIONS] == expected
+    assert [asked(t) for t in CHROME_QUESTIONS] == expected
+    assert expected[0] == (True, "index_no", True) and expected[2][1] == "publisher"
+    assert expected[-5] == (False, None, False)  # a body sentence
+    assert expected[-3][1] == "index_no"  # long, not remembered, still read
+
+    for n in range(chrome._REMEMBERED + 500):
+        chrome.label_of(f"第{n}行")
+        chrome.starts_chrome(f"第{n}行")
+    assert chrome._remembered_label_of.cache_info().currsize <= chrome._REMEMBERED
+    assert chrome._head_starts_chrome.cache_info().currsize <= chrome._REMEMBERED
+    before = chrome._remembered_label_of.cache_info().currsize
+    chrome.label_of("长" * 200)
+    assert chrome._remembered_label_of.cache_info().currsize == before
