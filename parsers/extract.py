@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 
 import lxml.etree
@@ -212,6 +213,18 @@ def _content_root(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
 _TITLED = re.compile(r"title|biaoti|bt|tit|headline|article[-_]?h", re.I)
 
 
+def _titled(cls: str, ident: str) -> bool:
+    if len(cls) + len(ident) > 200:  # hostile or generated: not worth remembering
+        return _TITLED.search(f"{cls} {ident}") is not None
+    return _titled_remembered(cls, ident)
+
+
+@lru_cache(maxsize=4096)
+def _titled_remembered(cls: str, ident: str) -> bool:
+    """A template's classes and ids repeat on every element and page that wears them."""
+    return _TITLED.search(f"{cls} {ident}") is not None
+
+
 def title_candidates(tree: lxml.html.HtmlElement) -> list[str]:
     """Headings and elements a template marks as a title, in document order, each once."""
     found: list[str] = []
@@ -221,7 +234,7 @@ def title_candidates(tree: lxml.html.HtmlElement) -> list[str]:
             continue
         if element.tag not in ("h1", "h2", "h3", "h4"):
             cls, ident = element.get("class"), element.get("id")
-            if not (cls or ident) or not _TITLED.search(f"{cls or ''} {ident or ''}"):
+            if not (cls or ident) or not _titled(cls or "", ident or ""):
                 continue
         text = " ".join(element.text_content().split())
         if 4 <= len(text) <= 120 and text not in found:

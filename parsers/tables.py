@@ -82,6 +82,9 @@ def _is_layout(grid: Table) -> bool:
     return any(len(cell) > MAX_DATA_CELL for row in grid for cell in row)
 
 
+_SPAN = re.compile(r"\s*(\d+)")
+
+
 def _direct_rows(table: lxml.html.HtmlElement) -> list[list[lxml.html.HtmlElement]]:
     """The cells of the table's own rows (not those of nested tables)."""
     rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
@@ -89,7 +92,10 @@ def _direct_rows(table: lxml.html.HtmlElement) -> list[list[lxml.html.HtmlElemen
 
 
 def _span(cell: lxml.html.HtmlElement, name: str) -> int:
-    digits = re.match(r"\s*(\d+)", cell.get(name) or "")
+    stated = cell.get(name)
+    if stated is None:
+        return 1  # most cells: no pattern to run
+    digits = _SPAN.match(stated)
     value = int(digits.group(1)) if digits else 1
     return min(max(value, 1), MAX_SPAN)
 
