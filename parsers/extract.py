@@ -214,15 +214,18 @@ _TITLED = re.compile(r"title|biaoti|bt|tit|headline|article[-_]?h", re.I)
 
 
 def _titled(cls: str, ident: str) -> bool:
-    if len(cls) + len(ident) > 200:  # hostile or generated: not worth remembering
-        return _TITLED.search(f"{cls} {ident}") is not None
-    return _titled_remembered(cls, ident)
+    """A template's classes and ids repeat on every element and page that wears them, so
+    short ones have their verdict remembered; long ones (hostile or generated) are not kept."""
+    if len(cls) + len(ident) > 200:
+        return _names_title(cls, ident)
+    return _names_title_remembered(cls, ident)
 
 
-@lru_cache(maxsize=4096)
-def _titled_remembered(cls: str, ident: str) -> bool:
-    """A template's classes and ids repeat on every element and page that wears them."""
+def _names_title(cls: str, ident: str) -> bool:
     return _TITLED.search(f"{cls} {ident}") is not None
+
+
+_names_title_remembered = lru_cache(maxsize=4096)(_names_title)
 
 
 def title_candidates(tree: lxml.html.HtmlElement) -> list[str]:
